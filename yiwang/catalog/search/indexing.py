@@ -1,0 +1,6 @@
+def index_items(codes):
+    pass
+
+
+def index_life_events(codes):
+    pass

@@ -1,0 +1,2 @@
+ELDERLY_COOKIE = "yiwang_elderly"
+ELDERLY_COOKIE_AGE = 365 * 24 * 3600

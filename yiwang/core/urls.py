@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("preferences/elderly", views.toggle_elderly_mode, name="elderly-mode"),
+]
