@@ -1,0 +1,25 @@
+import pytest
+from django.conf import settings
+
+from yiwang.catalog.models import ServiceItem
+
+
+def _load_demo_catalog():
+    from yiwang.catalog.importing import import_directory
+
+    import_directory(settings.CATALOG_DEMO_DIR)
+
+
+@pytest.fixture(scope="session")
+def _demo_catalog_session(django_db_setup, django_db_blocker):
+    # Loaded once per test process; tests roll back their own changes around it.
+    with django_db_blocker.unblock():
+        if not ServiceItem.objects.exists():
+            _load_demo_catalog()
+
+
+@pytest.fixture
+def demo_catalog(_demo_catalog_session, db):
+    """The demo catalogue of data/catalog (205 items, 27 departments, 20 life events), published."""
+    if not ServiceItem.objects.exists():  # a transactional test flushed it
+        _load_demo_catalog()
