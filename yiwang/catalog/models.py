@@ -359,3 +359,25 @@ class SearchDemandReport(models.Model):
 
     def __str__(self):
         return str(self.week_start)
+
+
+class SearchTerm(models.Model):
+    """The search vocabulary: document frequency for ranking, pinyin and initials for fuzzy input."""
+
+    term = models.CharField(max_length=60, unique=True)
+    df = models.PositiveIntegerField(default=0)
+    pinyin = models.CharField(max_length=240, db_index=True)
+    initials = models.CharField(max_length=60, db_index=True)
+
+    def __str__(self):
+        return self.term
+
+
+class SearchIndexState(models.Model):
+    """A single row whose version changes whenever the index or the lexicon does.
+
+    Every process caches the vocabulary and lexicon and reloads them when this number moves.
+    """
+
+    version = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)

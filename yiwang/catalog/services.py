@@ -44,11 +44,7 @@ def content_digest(data: dict) -> str:
 def _reindex_after_commit(*, item_codes=(), life_event_codes=()):
     from .search import indexing
 
-    def run():
-        indexing.index_items(item_codes)
-        indexing.index_life_events(life_event_codes)
-
-    transaction.on_commit(run)
+    indexing.schedule(item_codes=item_codes, life_event_codes=life_event_codes)
 
 
 def department_upsert(*, code: str, name: str, kind: str) -> tuple[Department, bool]:

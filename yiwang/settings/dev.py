@@ -16,5 +16,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "processed_folder": str(_broker_dir / "processed"),
     "store_processed": False,
 }
+for _folder in ("queue", "processed"):
+    (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(_broker_dir / "beat-schedule")
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

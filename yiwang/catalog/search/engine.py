@@ -1,6 +1,36 @@
-"""Catalogue search. PLACEHOLDER implementation: the real engine replaces this module, same signatures."""
+"""Catalogue search that understands how citizens write.
 
+A query is turned into *concepts* (each word the person typed, with the official words it may
+stand for: synonyms from the lexicon, homophones by pinyin, pinyin and initials typed in Latin
+letters, near-misses). The database's full-text index (FTS5 / tsvector) finds candidate documents
+that contain any of those words; the scorer below ranks them identically on every database:
+the more concepts a document covers, in the more important fields, with rarer words, the higher.
+"""
+
+import json
+import math
+import threading
+import time
 from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from yiwang.core.text import chunks, has_han, initials, normalize, pinyin, segmenter
+
+from ..constants import ITEM_KIND
+from ..models import SearchDocument, SearchLog, SearchTerm
+from . import lexicon, state
+
+MAX_QUERY_LENGTH = 100
+CANDIDATE_LIMIT = 1000
+LIFE_EVENT_BOOST = 1.25
+TITLE_PHRASE_BOOST = 1.4
+RELOAD_CHECK_SECONDS = 2.0
+# Words in more than this share of documents don't narrow the candidates; they still score.
+COMMON_TERM_SHARE = 0.3
 
 
 @dataclass
@@ -21,30 +51,360 @@ class SearchResult:
     log_id: int | None = None
 
 
+@dataclass
+class Concept:
+    text: str
+    terms: dict[str, float]  # term → how much it stands for what was typed
+
+
+class _Vocabulary:
+    """Per-process snapshot of the vocabulary and lexicon, reloaded when the index version moves."""
+
+    def __init__(self):
+        self.version = -1
+        self.checked_at = 0.0
+        self.lock = threading.Lock()
+        self.df: dict[str, int] = {}
+        self.documents = 0
+        self.synonyms: dict[str, tuple[str, ...]] = {}
+        self.by_pinyin: dict[str, list[str]] = {}
+        self.by_initials: dict[str, list[str]] = {}
+        self.pinyin_keys: list[str] = []
+        self.by_affix: dict[str, list[str]] = {}
+
+    def fresh(self) -> "_Vocabulary":
+        now = time.monotonic()
+        if now - self.checked_at < RELOAD_CHECK_SECONDS and self.version >= 0:
+            return self
+        version = state.current()
+        self.checked_at = now
+        if version != self.version:
+            with self.lock:
+                self._load(version)
+        return self
+
+    def _load(self, version: int) -> None:
+        self.synonyms = lexicon.prepare_segmenter()
+        self.df = dict(SearchTerm.objects.values_list("term", "df"))
+        self.documents = SearchDocument.objects.count()
+        by_pinyin: dict[str, list[str]] = {}
+        by_initials: dict[str, list[str]] = {}
+        rows = list(SearchTerm.objects.filter(term__regex=r"^.{2,}$").values_list("term", "pinyin", "initials"))
+        rows += [(t, pinyin(t), initials(t)) for t in self.synonyms if t not in self.df]
+        for term, py, ini in rows:
+            if not has_han(term):
+                continue
+            by_pinyin.setdefault(py, []).append(term)
+            by_initials.setdefault(ini, []).append(term)
+        by_affix: dict[str, list[str]] = {}
+        for term in sorted(self.df, key=lambda t: (-self.df[t], t)):
+            if 2 <= len(term) <= 6 and has_han(term):
+                for char in {term[0], term[-1]}:
+                    if len(by_affix.setdefault(char, [])) < 8:
+                        by_affix[char].append(term)
+        self.by_pinyin, self.by_initials, self.by_affix = by_pinyin, by_initials, by_affix
+        self.pinyin_keys = list(by_pinyin)
+        self.version = version
+
+    def known(self, term: str) -> bool:
+        return term in self.df or term in self.synonyms
+
+    def idf(self, term: str) -> float:
+        return math.log(1 + (self.documents + 1) / (self.df.get(term, 0) + 1))
+
+    def best_by_df(self, terms: list[str], limit: int = 3) -> list[str]:
+        return sorted(terms, key=lambda t: (-self.df.get(t, 0), t))[:limit]
+
+
+_vocabulary = _Vocabulary()
+
+
+def _expand(terms: dict[str, float], term: str, weight: float, vocab: _Vocabulary) -> None:
+    if weight > terms.get(term, 0):
+        terms[term] = weight
+    for expansion in vocab.synonyms.get(term, ()):
+        if weight * 0.9 > terms.get(expansion, 0):
+            terms[expansion] = weight * 0.9
+
+
+def _latin_concept(word: str, vocab: _Vocabulary) -> Concept | None:
+    terms: dict[str, float] = {}
+    if vocab.known(word):  # e.g. "ktv"
+        _expand(terms, word, 1.0, vocab)
+    for term in vocab.best_by_df(vocab.by_pinyin.get(word, [])):
+        _expand(terms, term, 0.95, vocab)
+    if len(word) >= 2:
+        for term in vocab.best_by_df(vocab.by_initials.get(word, [])):
+            _expand(terms, term, 0.85, vocab)
+    if not terms and len(word) >= 5:
+        for key, _score, _i in process.extract(word, vocab.pinyin_keys, scorer=Levenshtein.distance,
+                                                score_cutoff=1, limit=3):
+            for term in vocab.best_by_df(vocab.by_pinyin[key], 2):
+                _expand(terms, term, 0.7, vocab)
+    return Concept(word, terms) if terms else None
+
+
+def _han_token_concept(token: str, vocab: _Vocabulary) -> Concept:
+    terms: dict[str, float] = {}
+    _expand(terms, token, 1.0, vocab)
+    # Parts of a long word ("社会保障卡" → "社会保障", "保障") still say something.
+    if len(token) > 2:
+        for part in segmenter.cut(token):
+            if part != token and len(part) >= 2:
+                _expand(terms, part, 0.6, vocab)
+    if len(token) == 1:
+        # A lone character usually heads or starts the word meant: 税 → 契税, 查 → 查询.
+        for term in vocab.by_affix.get(token, [])[:5]:
+            _expand(terms, term, 0.45, vocab)
+    elif not vocab.known(token):
+        # A typo that sounds right (社报卡 → 社保卡) or one letter off in pinyin.
+        for term in vocab.best_by_df(vocab.by_pinyin.get(pinyin(token), [])):
+            _expand(terms, term, 0.85, vocab)
+        if len(token) >= 3 and len(terms) <= 1:
+            for key, _score, _i in process.extract(pinyin(token), vocab.pinyin_keys, scorer=Levenshtein.distance,
+                                                    score_cutoff=1, limit=3):
+                for term in vocab.best_by_df(vocab.by_pinyin[key], 2):
+                    if len(term) == len(token):
+                        _expand(terms, term, 0.6, vocab)
+        if len(token) >= 2 and not any(vocab.known(t) for t in terms):
+            for char in token:
+                _expand(terms, char, 0.3, vocab)
+    return Concept(token, terms)
+
+
+def _repair_typos(chunk: str, covered: list[bool], vocab: _Vocabulary) -> list[Concept]:
+    """Spans around unknown words that sound like, or are one sound away from, a known word.
+
+    营业执找 → 营业执照 (same pinyin), 营业照 → 营业执照 (pinyin one syllable off).
+    """
+    stop = lexicon.stopwords()
+    unknown = [False] * len(chunk)
+    position = 0
+    for token in segmenter.cut_words(chunk):
+        if not vocab.known(token) and token not in stop:
+            for i in range(position, position + len(token)):
+                unknown[i] = True
+        position += len(token)
+    if not any(unknown):
+        return []
+    concepts = []
+    for length in range(min(6, len(chunk)), 1, -1):
+        for start in range(len(chunk) - length + 1):
+            span = range(start, start + length)
+            text = chunk[start:start + length]
+            if any(covered[i] for i in span) or not any(unknown[i] for i in span) or vocab.known(text):
+                continue
+            sound = pinyin(text)
+            found = [t for t in vocab.by_pinyin.get(sound, []) if len(t) == length]
+            weight = 0.85
+            if not found and length >= 3:
+                weight = 0.7
+                cutoff = 2 if len(sound) >= 10 else 1
+                for key, _d, _i in process.extract(sound, vocab.pinyin_keys, scorer=Levenshtein.distance,
+                                                   score_cutoff=cutoff, limit=3):
+                    found += [t for t in vocab.by_pinyin[key] if abs(len(t) - length) <= 1]
+            if found:
+                terms: dict[str, float] = {}
+                for term in vocab.best_by_df(found, 2):
+                    _expand(terms, term, weight, vocab)
+                concepts.append(Concept(text, terms))
+                for i in span:
+                    covered[i] = True
+    return concepts
+
+
+def analyze(query: str, vocab: _Vocabulary | None = None) -> list[Concept]:
+    """The concepts of a query, in the order typed."""
+    vocab = vocab or _vocabulary.fresh()
+    stop = lexicon.stopwords()
+    concepts: list[Concept] = []
+    for chunk in chunks(normalize(query, max_length=MAX_QUERY_LENGTH)):
+        if not has_han(chunk):
+            concept = _latin_concept(chunk, vocab)
+            if concept:
+                concepts.append(concept)
+            continue
+        # Lexicon phrases first (they may contain a stop word: 死了, 补办), longest first.
+        covered = [False] * len(chunk)
+        for term in sorted((t for t in vocab.synonyms if t in chunk), key=len, reverse=True):
+            start = chunk.find(term)
+            if all(covered[start:start + len(term)]):
+                continue
+            for i in range(start, start + len(term)):
+                covered[i] = True
+            terms: dict[str, float] = {}
+            _expand(terms, term, 1.0, vocab)
+            concepts.append(Concept(term, terms))
+        concepts.extend(_repair_typos(chunk, covered, vocab))
+        position = 0
+        for token in segmenter.cut_words(chunk):
+            span = range(position, position + len(token))
+            position += len(token)
+            if token in stop or all(covered[i] for i in span):
+                continue
+            concepts.append(_han_token_concept(token, vocab))
+    if not concepts:  # nothing but stop words: search them after all
+        for chunk in chunks(normalize(query, max_length=MAX_QUERY_LENGTH)):
+            if has_han(chunk):
+                concepts.extend(_han_token_concept(t, vocab) for t in segmenter.cut_words(chunk))
+    return concepts
+
+
+def _candidates(terms: list[str], *, kinds, department, item_kind, target, scope) -> list[tuple]:
+    where, params = [], []
+    if kinds:
+        where.append(f"d.kind IN ({', '.join(['%s'] * len(kinds))})")
+        params.extend(kinds)
+    for column, value in (("department_code", department), ("item_kind", item_kind), ("scope", scope)):
+        if value:
+            where.append(f"d.{column} = %s")
+            params.append(value)
+    if target:
+        where.append("('|' || d.targets || '|') LIKE %s")
+        params.append(f"%|{target}|%")
+    extra = "".join(f" AND {w}" for w in where)
+    columns = "d.kind, d.ref_code, d.title, d.department_code, d.weights, d.popularity"
+    if connection.vendor == "postgresql":
+        tsquery = " | ".join("'" + t.replace("'", "''") + "'" for t in terms)
+        sql = (f"SELECT {columns} FROM catalog_searchdocument d WHERE d.search_vector @@ %s::tsquery{extra} "
+               f"ORDER BY ts_rank(d.search_vector, %s::tsquery) DESC LIMIT {CANDIDATE_LIMIT}")
+        params = [tsquery, *params, tsquery]
+    else:
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql = (f"SELECT {columns} FROM catalog_search_fts f JOIN catalog_searchdocument d ON d.id = f.rowid "
+               f"WHERE catalog_search_fts MATCH %s{extra} ORDER BY f.rank LIMIT {CANDIDATE_LIMIT}")
+        params = [match, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _score(concepts: list[Concept], rows: list[tuple], phrase: str, vocab: _Vocabulary) -> list[Hit]:
+    idf = {t: vocab.idf(t) for c in concepts for t in c.terms}
+    # A concept weighs as much as its rarest known word: 无违法记录证明 counts more than 有 or 开.
+    # A lone character is ambiguous in Chinese, so it weighs half.
+    importance = [max((idf[t] for t in c.terms if vocab.df.get(t)), default=1.0) * (0.5 if len(c.text) == 1 else 1)
+                  for c in concepts]
+    total_importance = sum(importance)
+    hits = []
+    for kind, code, title, department_code, weights, popularity in rows:
+        if isinstance(weights, str):
+            weights = json.loads(weights)
+        total, matched = 0.0, 0.0
+        for concept, weight in zip(concepts, importance, strict=True):
+            best, quality = 0.0, 0.0
+            for t, w in concept.terms.items():
+                if t in weights:
+                    best = max(best, w * weights[t] * idf[t])
+                    quality = max(quality, w)
+            total += best
+            matched += quality * weight
+        if not matched:
+            continue
+        score = total * (matched / total_importance) ** 1.5
+        if phrase and phrase in normalize(title):
+            score *= TITLE_PHRASE_BOOST
+        if kind == SearchDocument.Kind.LIFE_EVENT:
+            score *= LIFE_EVENT_BOOST
+        score *= 1 + 0.05 * math.log1p(popularity)
+        hits.append(Hit(kind, code, title, round(score, 4), department_code))
+    hits.sort(key=lambda h: (-h.score, h.kind != SearchDocument.Kind.LIFE_EVENT, h.code))
+    if hits:
+        # Drop the long tail of documents that share only a minor word with the query.
+        floor = hits[0].score * 0.15
+        hits = [h for h in hits if h.score >= floor]
+    return hits
+
+
+def _resolve_item_kind(item_kind: str | None) -> str | None:
+    if not item_kind or item_kind.isdigit():
+        return item_kind
+    from ..selectors import code_lookup
+
+    code = code_lookup(ITEM_KIND).get(item_kind)
+    return code.value if code else item_kind
+
+
+def rank(query: str, *, kinds=("item", "life_event"), department=None, item_kind=None, target=None,
+         scope=None) -> list[Hit]:
+    vocab = _vocabulary.fresh()
+    concepts = analyze(query, vocab)
+    if not concepts:
+        return []
+    all_terms = {t for c in concepts for t in c.terms}
+    threshold = max(vocab.documents * COMMON_TERM_SHARE, 20)
+    narrowing = [t for t in all_terms if vocab.df.get(t, 0) and vocab.df[t] <= threshold]
+    terms = sorted(narrowing or [t for t in all_terms if vocab.df.get(t, 0)])
+    if not terms:
+        return []
+    rows = _candidates(terms, kinds=list(kinds), department=department, item_kind=_resolve_item_kind(item_kind),
+                       target=target, scope=scope)
+    stop = lexicon.stopwords()
+    phrase = "".join(c.text for c in concepts if c.text not in stop)
+    return _score(concepts, rows, phrase if len(phrase) >= 2 else "", vocab)
+
+
+def did_you_mean(query: str) -> str | None:
+    """A nearby query that finds something, for a query that found nothing."""
+    vocab = _vocabulary.fresh()
+    norm = normalize(query, max_length=MAX_QUERY_LENGTH)
+    corrected = norm
+    for chunk in chunks(norm):
+        tokens = segmenter.cut_words(chunk) if has_han(chunk) else [chunk]
+        for token in tokens:
+            if vocab.known(token) or len(token) < 2 or token in lexicon.stopwords():
+                continue
+            choices = [t for t in vocab.df if abs(len(t) - len(token)) <= 1 and has_han(t) == has_han(token)]
+            match = process.extractOne(token, choices, scorer=fuzz.ratio, score_cutoff=60)
+            if match:
+                corrected = corrected.replace(token, match[0], 1)
+    if corrected != norm and rank(corrected):
+        return corrected
+    return None
+
+
 def search(query: str, *, kinds=("item", "life_event"), department=None, item_kind=None, target=None, scope=None,
            offset: int = 0, limit: int = 20, channel: str | None = "web", language: str = "") -> SearchResult:
     """Ranked search over published items and life events; logs the query unless channel is None."""
-    from yiwang.catalog.models import SearchDocument, SearchLog
-
-    qs = SearchDocument.objects.filter(title__icontains=query.strip(), kind__in=kinds)
-    if department:
-        qs = qs.filter(department_code=department)
-    hits = [Hit(d.kind, d.ref_code, d.title, 1.0, d.department_code) for d in qs]
+    query = (query or "").strip()[:MAX_QUERY_LENGTH]
+    hits = rank(query, kinds=kinds, department=department, item_kind=item_kind, target=target, scope=scope)
+    suggestion = did_you_mean(query) if not hits and query else None
     log_id = None
-    if channel:
-        log_id = SearchLog.objects.create(query=query, normalized=query.strip(), result_count=len(hits),
-                                          channel=channel, language=language).id
-    return SearchResult(query=query, hits=hits[offset:offset + limit], total=len(hits), log_id=log_id)
+    if channel and query:
+        log_id = SearchLog.objects.create(
+            query=query, normalized=normalize(query, max_length=200), result_count=len(hits),
+            channel=channel, language=language[:10],
+        ).id
+    return SearchResult(query=query, hits=hits[offset:offset + limit], total=len(hits),
+                        did_you_mean=suggestion, log_id=log_id)
 
 
 def suggest(prefix: str, *, limit: int = 8) -> list[Hit]:
-    return search(prefix, limit=limit, channel=None).hits
+    """Suggestions while typing: titles that start with or contain the input, then ranked search."""
+    text = normalize(prefix, max_length=50)
+    if not text:
+        return []
+    compact = text.replace(" ", "")
+    qs = SearchDocument.objects.all()
+    if has_han(compact):
+        qs = qs.filter(title__contains=compact)
+    else:
+        from django.db.models import Q
+
+        qs = qs.filter(Q(title_pinyin__startswith=compact) | Q(title_initials__startswith=compact))
+    rows = list(qs.order_by("-popularity", "kind", "title")
+                .values_list("kind", "ref_code", "title", "department_code")[:limit])
+    hits = [Hit(k, c, t, 1.0, d) for k, c, t, d in rows]
+    if len(hits) < limit:
+        seen = {(h.kind, h.code) for h in hits}
+        hits += [h for h in rank(text) if (h.kind, h.code) not in seen][: limit - len(hits)]
+    return hits
 
 
-def record_click(*, log_id: int, kind: str, code: str, rank: int) -> None:
-    from django.utils import timezone
-
-    from yiwang.catalog.models import SearchLog
-
-    SearchLog.objects.filter(pk=log_id, clicked_at__isnull=True).update(
-        clicked_kind=kind, clicked_code=code, clicked_rank=rank, clicked_at=timezone.now())
+def record_click(*, log_id: int, kind: str, code: str, rank: int) -> bool:
+    """Record the first click of a logged search; returns False for an unknown log."""
+    updated = SearchLog.objects.filter(pk=log_id, clicked_at__isnull=True).update(
+        clicked_kind=kind[:12], clicked_code=code[:60], clicked_rank=max(0, min(rank, 1000)),
+        clicked_at=timezone.now(),
+    )
+    return bool(updated) or SearchLog.objects.filter(pk=log_id).exists()
