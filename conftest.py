@@ -1,13 +1,12 @@
 import pytest
-from django.conf import settings
 
 from yiwang.catalog.models import ServiceItem
 
 
 def _load_demo_catalog():
-    from yiwang.catalog.importing import import_directory
+    from yiwang.catalog.demo import load_demo_catalog
 
-    import_directory(settings.CATALOG_DEMO_DIR)
+    load_demo_catalog()
 
 
 @pytest.fixture(scope="session")

@@ -350,11 +350,16 @@ def did_you_mean(query: str) -> str | None:
     norm = normalize(query, max_length=MAX_QUERY_LENGTH)
     corrected = norm
     for chunk in chunks(norm):
-        tokens = segmenter.cut_words(chunk) if has_han(chunk) else [chunk]
-        for token in tokens:
+        if not has_han(chunk):
+            # Latin letters: the closest pinyin of a known word (shebaokaaa → 社保卡).
+            match = process.extractOne(chunk, vocab.pinyin_keys, scorer=fuzz.ratio, score_cutoff=75)
+            if match:
+                corrected = corrected.replace(chunk, vocab.best_by_df(vocab.by_pinyin[match[0]], 1)[0], 1)
+            continue
+        for token in segmenter.cut_words(chunk):
             if vocab.known(token) or len(token) < 2 or token in lexicon.stopwords():
                 continue
-            choices = [t for t in vocab.df if abs(len(t) - len(token)) <= 1 and has_han(t) == has_han(token)]
+            choices = [t for t in vocab.df if abs(len(t) - len(token)) <= 1 and has_han(t)]
             match = process.extractOne(token, choices, scorer=fuzz.ratio, score_cutoff=60)
             if match:
                 corrected = corrected.replace(token, match[0], 1)
