@@ -329,16 +329,23 @@ def rank(query: str, *, kinds=("item", "life_event"), department=None, item_kind
          scope=None) -> list[Hit]:
     vocab = _vocabulary.fresh()
     concepts = analyze(query, vocab)
-    if not concepts:
-        return []
-    all_terms = {t for c in concepts for t in c.terms}
-    threshold = max(vocab.documents * COMMON_TERM_SHARE, 20)
-    narrowing = [t for t in all_terms if vocab.df.get(t, 0) and vocab.df[t] <= threshold]
-    terms = sorted(narrowing or [t for t in all_terms if vocab.df.get(t, 0)])
+    terms = retrieval_terms(concepts, vocab)
     if not terms:
         return []
     rows = _candidates(terms, kinds=list(kinds), department=department, item_kind=_resolve_item_kind(item_kind),
                        target=target, scope=scope)
+    return score(concepts, rows, vocab)
+
+
+def retrieval_terms(concepts: list[Concept], vocab: _Vocabulary) -> list[str]:
+    """The words the full-text index is asked for: a document must contain one of them."""
+    all_terms = {t for c in concepts for t in c.terms}
+    threshold = max(vocab.documents * COMMON_TERM_SHARE, 20)
+    narrowing = [t for t in all_terms if vocab.df.get(t, 0) and vocab.df[t] <= threshold]
+    return sorted(narrowing or [t for t in all_terms if vocab.df.get(t, 0)])
+
+
+def score(concepts: list[Concept], rows: list[tuple], vocab: _Vocabulary) -> list[Hit]:
     stop = lexicon.stopwords()
     phrase = "".join(c.text for c in concepts if c.text not in stop)
     return _score(concepts, rows, phrase if len(phrase) >= 2 else "", vocab)
