@@ -56,6 +56,7 @@ lint:
 	$(UV) run --frozen ruff check .
 
 bench:
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(UV) run --frozen python bench/search_bench.py
 
 clean:

@@ -2,6 +2,9 @@
 
 from django.urls import include, path
 
+from .views import Ping
+
 urlpatterns = [
+    path("ping", Ping.as_view(), name="api-ping"),
     path("", include("yiwang.catalog.api.urls")),
 ]

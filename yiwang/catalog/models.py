@@ -294,6 +294,8 @@ class SearchDocument(models.Model):
     scope = models.CharField(max_length=20, blank=True)
     tokens = models.TextField()
     weights = models.JSONField(default=dict)
+    # What a result list shows, stored with the document so a search page costs one more query.
+    summary = models.JSONField(default=dict)
     popularity = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -112,6 +112,11 @@ STORAGES = {
 }
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 
+def _rate(name: str, default: str) -> str | None:
+    value = env(name, default=default)
+    return None if value.lower() in ("", "none") else value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -120,7 +125,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "yiwang.core.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_RATES": {"anon": "600/min", "user": "1200/min"},
+    # "none" turns a throttle off, e.g. behind a proxy that limits rates itself, or in benchmarks.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": _rate("THROTTLE_ANON", "600/min"),
+        "user": _rate("THROTTLE_USER", "1200/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Yiwang API",

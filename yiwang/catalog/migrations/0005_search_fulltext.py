@@ -8,22 +8,11 @@ array_to_tsvector, which bypasses the text parser (no stemming, no dropped CJK c
 from django.db import migrations
 
 SQLITE_FORWARD = [
-    "CREATE VIRTUAL TABLE catalog_search_fts USING fts5("
-    "tokens, content='catalog_searchdocument', content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
-    "CREATE TRIGGER catalog_search_fts_ai AFTER INSERT ON catalog_searchdocument BEGIN "
-    "INSERT INTO catalog_search_fts(rowid, tokens) VALUES (new.id, new.tokens); END",
-    "CREATE TRIGGER catalog_search_fts_ad AFTER DELETE ON catalog_searchdocument BEGIN "
-    "INSERT INTO catalog_search_fts(catalog_search_fts, rowid, tokens) VALUES ('delete', old.id, old.tokens); END",
-    "CREATE TRIGGER catalog_search_fts_au AFTER UPDATE OF tokens ON catalog_searchdocument BEGIN "
-    "INSERT INTO catalog_search_fts(catalog_search_fts, rowid, tokens) VALUES ('delete', old.id, old.tokens); "
-    "INSERT INTO catalog_search_fts(rowid, tokens) VALUES (new.id, new.tokens); END",
+    # A table of its own rather than external content with triggers: SQLite rebuilds a table on
+    # many ALTERs, which would silently drop triggers. search/fulltext.py keeps it in step.
+    "CREATE VIRTUAL TABLE catalog_search_fts USING fts5(tokens, tokenize='unicode61 remove_diacritics 0')",
 ]
-SQLITE_BACKWARD = [
-    "DROP TRIGGER IF EXISTS catalog_search_fts_au",
-    "DROP TRIGGER IF EXISTS catalog_search_fts_ad",
-    "DROP TRIGGER IF EXISTS catalog_search_fts_ai",
-    "DROP TABLE IF EXISTS catalog_search_fts",
-]
+SQLITE_BACKWARD = ["DROP TABLE IF EXISTS catalog_search_fts"]
 
 POSTGRES_FORWARD = [
     "ALTER TABLE catalog_searchdocument ADD COLUMN search_vector tsvector",

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -40,6 +40,7 @@ class Hit:
     title: str
     score: float
     department_code: str = ""
+    summary: dict | None = None  # filled in for the hits of the requested page
 
 
 @dataclass
@@ -381,14 +382,33 @@ def search(query: str, *, kinds=("item", "life_event"), department=None, item_ki
     query = (query or "").strip()[:MAX_QUERY_LENGTH]
     hits = rank(query, kinds=kinds, department=department, item_kind=item_kind, target=target, scope=scope)
     suggestion = did_you_mean(query) if not hits and query else None
-    log_id = None
-    if channel and query:
-        log_id = SearchLog.objects.create(
-            query=query, normalized=normalize(query, max_length=200), result_count=len(hits),
+    page = hits[offset:offset + limit]
+    attach_summaries(page)
+    log_id = _log(query, len(hits), channel, language) if channel and query else None
+    return SearchResult(query=query, hits=page, total=len(hits), did_you_mean=suggestion, log_id=log_id)
+
+
+def attach_summaries(hits: list[Hit]) -> None:
+    if not hits:
+        return
+    keys = {(h.kind, h.code) for h in hits}
+    rows = SearchDocument.objects.filter(ref_code__in={code for _kind, code in keys}).values_list(
+        "kind", "ref_code", "summary")
+    summaries = {(kind, code): summary for kind, code, summary in rows if (kind, code) in keys}
+    for hit in hits:
+        hit.summary = summaries.get((hit.kind, hit.code))
+
+
+def _log(query: str, result_count: int, channel: str, language: str) -> int:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A search log is worth less than the wait for its WAL flush; a crash may lose the last few.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return SearchLog.objects.create(
+            query=query, normalized=normalize(query, max_length=200), result_count=result_count,
             channel=channel, language=language[:10],
         ).id
-    return SearchResult(query=query, hits=hits[offset:offset + limit], total=len(hits),
-                        did_you_mean=suggestion, log_id=log_id)
 
 
 def suggest(prefix: str, *, limit: int = 8) -> list[Hit]:

@@ -13,7 +13,8 @@ from yiwang.core.text import chunks, has_han, initials, normalize, pinyin, segme
 
 from ..constants import VersionStatus
 from ..models import LifeEvent, SearchDocument, SearchTerm, ServiceItemVersion
-from . import lexicon, state
+from ..summaries import item_summary
+from . import fulltext, lexicon, state
 
 TITLE, KEYWORD, OUTPUT, DEPARTMENT, BODY = 3.0, 2.0, 1.5, 1.0, 0.5
 MAX_TERM_LENGTH = 60
@@ -67,10 +68,12 @@ def _save(documents: list[dict], stale: list[tuple[str, str]]) -> None:
         codes = [c for k, c in keys if k == kind]
         for doc in SearchDocument.objects.filter(kind=kind, ref_code__in=codes):
             existing[(doc.kind, doc.ref_code)] = doc
+    removed, written = [], []
     for key in stale:
         doc = existing.get(key)
         if doc:
             delta.subtract(doc.weights.keys())
+            removed.append(doc.pk)
             doc.delete()
     for values in documents:
         doc = existing.get((values["kind"], values["ref_code"]))
@@ -80,8 +83,11 @@ def _save(documents: list[dict], stale: list[tuple[str, str]]) -> None:
                 setattr(doc, field, value)
             doc.save()
         else:
-            SearchDocument.objects.create(**values)
+            doc = SearchDocument.objects.create(**values)
+        written.append((doc.pk, doc.tokens))
         delta.update(values["weights"].keys())
+    fulltext.delete(removed)
+    fulltext.replace(written)
     _apply_df(delta)
     state.bump()
 
@@ -115,7 +121,7 @@ def index_items(codes) -> None:
     versions = {
         v.item.code: v
         for v in ServiceItemVersion.objects.filter(item__code__in=codes, status=VersionStatus.PUBLISHED)
-        .select_related("item", "department", "kind", "scope")
+        .select_related("item", "department", "kind", "scope", "case_kind")
         .prefetch_related("targets", "outputs", "materials", "item__life_events")
     }
     documents = [
@@ -123,7 +129,7 @@ def index_items(codes) -> None:
             SearchDocument.Kind.ITEM, code, v.name, _item_fields(v),
             department_code=v.department.code, item_kind=v.kind.value,
             targets="|".join(t.label for t in v.targets.all()), scope=v.scope.label,
-            popularity=v.item.popularity,
+            popularity=v.item.popularity, summary=item_summary(v),
         )
         for code, v in versions.items()
     ]
@@ -148,9 +154,12 @@ def index_life_events(codes) -> None:
         fields = [(TITLE, event.name), (OUTPUT, event.description)]
         fields += [(DEPARTMENT, v.name) for v in versions]
         lead = versions[0].department.code if versions else ""
+        targets = [t.label for t in event.targets.all()]
         documents.append(_document_values(
             SearchDocument.Kind.LIFE_EVENT, code, event.name, fields, department_code=lead,
-            targets="|".join(t.label for t in event.targets.all()), popularity=event.popularity,
+            targets="|".join(targets), popularity=event.popularity,
+            summary={"code": code, "name": event.name, "description": event.description, "targets": targets,
+                     "item_count": len(versions)},
         ))
     stale = [(SearchDocument.Kind.LIFE_EVENT, c) for c in codes if c not in events]
     _save(documents, stale)
