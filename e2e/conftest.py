@@ -5,8 +5,9 @@ does not ask for the `browser` marker collects them but deselects them, so the u
 
 The server is `manage.py runserver --noreload` with yiwang.settings.dev on a free port of 127.0.0.1,
 on a fresh database: a temporary SQLite file, or, when DATABASE_URL names PostgreSQL, a database
-yiwang_e2e created for the session and dropped after it. DEBUG stays on so that whitenoise serves the
-static files (ours and var/vendor/) straight from the finders, without a collectstatic step.
+yiwang_e2e created for the session and dropped after it. DEBUG is off, as in production: our own 404
+page renders, and whitenoise serves the static files that `collectstatic` gathered into STATIC_ROOT
+(ours and var/vendor/, which scripts/vendor_static.py fills from node_modules/).
 """
 
 import os
@@ -55,7 +56,7 @@ def _free_port() -> int:
 
 
 def _manage(env, *args, timeout=600):
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,  # noqa: S603
                             text=True, timeout=timeout, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
@@ -96,6 +97,7 @@ def _prepare_static_and_messages(env):
                    capture_output=True, timeout=120)
     if shutil.which("msgfmt"):
         _manage(env, "compilemessages", "--ignore=.venv", "--ignore=node_modules", "-v0")
+    _manage(env, "collectstatic", "--noinput", "-v0")
 
 
 def _wait_until_healthy(url: str, proc: subprocess.Popen, log_path: Path):
@@ -119,7 +121,7 @@ def live_server_url(tmp_path_factory):
     tmp_dir = tmp_path_factory.mktemp("e2e-server")
     ARTIFACTS.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({"DJANGO_SETTINGS_MODULE": "yiwang.settings.dev", "DEBUG": "1", "PYTHONUNBUFFERED": "1",
+    env.update({"DJANGO_SETTINGS_MODULE": "yiwang.settings.dev", "DEBUG": "0", "PYTHONUNBUFFERED": "1",
                 "CELERY_TASK_ALWAYS_EAGER": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost"})
     database_url, drop_database = _database_url(tmp_dir)
     env["DATABASE_URL"] = database_url
@@ -135,7 +137,7 @@ def live_server_url(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     log_path = ARTIFACTS / "server.log"
     with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        proc = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],  # noqa: S603
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_until_healthy(url, proc, log_path)
@@ -213,6 +215,7 @@ def audit(axe_path):
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.add_script_tag(path=str(axe_path))
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        assert result["testEngine"]["name"] == "axe-core" and result["passes"], "axe did not run"
         violations = result["violations"]
         assert not violations, f"axe found violations on {name} ({page.url}):\n{_format_violations(violations)}"
         return result

@@ -131,6 +131,18 @@ def test_small_screen_in_elderly_mode(context_factory, audit):
         audit(page, f"small-elderly-{index + 1}")
 
 
+@pytest.mark.parametrize("path", [
+    "/departments", "/departments/GAJ", "/targets/person", "/targets/legal", "/life-events", "/search",
+    "/search?q=%E7%99%BB%E8%AE%B0&page=2", "/search?q=zzzzqqq", "/items/BDC-QR-0001", "/accounts/login/",
+    "/no-such-page", "/items/NO-SUCH-ITEM",
+])
+def test_other_pages_are_accessible(page, audit, path):
+    response = page.goto(path)
+    assert response.status == (404 if "NO-SUCH" in path or "no-such" in path else 200)
+    name = "page-" + re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")
+    audit(page, name)
+
+
 def test_skip_link_is_first_and_moves_focus_to_main(page):
     page.goto("/items/GAJ-QR-0001")
     page.keyboard.press("Tab")

@@ -270,6 +270,9 @@ class LifeEventItem(models.Model):
         ordering = ["life_event", "position"]
         constraints = [models.UniqueConstraint(fields=["life_event", "item"], name="life_event_item_unique")]
 
+    def __str__(self):
+        return f"{self.life_event_id}:{self.position}"
+
 
 class SearchDocument(models.Model):
     """One searchable thing (a published item or a life event) with its segmented text.
@@ -383,3 +386,6 @@ class SearchIndexState(models.Model):
 
     version = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"search index v{self.version}"

@@ -176,6 +176,8 @@ def search_page(request):
         "page_links": [{"number": n, "url": page_url(n)} for n in range(max(1, page - 3), min(pages, page + 3) + 1)],
         "did_you_mean_url": "?" + urlencode({"q": result.did_you_mean}) if result.did_you_mean else None,
         "first_rank": (page - 1) * PAGE_SIZE + 1,
+        "out_of_range": bool(result.total) and not result.hits,
+        "first_page_url": page_url(1),
     })
     return render(request, "catalog/search.html", context)
 
@@ -189,9 +191,7 @@ def search_suggest(request):
     for hit in hits:
         name = "catalog:item-detail" if hit.kind == "item" else "catalog:life-event-detail"
         links.append({"hit": hit, "url": reverse(name, args=[hit.code])})
-    response = render(request, "catalog/partials/suggestions.html", {"query": query, "links": links})
-    response["Cache-Control"] = "private, max-age=60"
-    return response
+    return render(request, "catalog/partials/suggestions.html", {"query": query, "links": links})
 
 
 @never_cache

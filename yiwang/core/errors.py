@@ -31,24 +31,22 @@ def error_body(code: str, message: str | None = None, fields: dict | None = None
                       "fields": fields or {}}}
 
 
-def _flatten(detail) -> dict:
-    """DRF's nested ValidationError detail → {"field": ["message", ...]}."""
+def _flatten(detail, prefix: str = "") -> dict:
+    """DRF's nested ValidationError detail → {"field": ["message"], "items.0.name": ["message"]}."""
+    out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
-        out = {}
         for key, value in detail.items():
-            if isinstance(value, dict):
-                for sub, msgs in _flatten(value).items():
-                    out[f"{key}.{sub}"] = msgs
-            elif isinstance(value, list):
-                out[key] = [str(v) for v in value if not isinstance(v, dict | list)] or [
-                    str(m) for v in value for m in (_flatten(v).values() if isinstance(v, dict) else [v])
-                ]
-            else:
-                out[key] = [str(value)]
-        return out
-    if isinstance(detail, list):
-        return {"non_field_errors": [str(d) for d in detail]}
-    return {"non_field_errors": [str(detail)]}
+            out.update(_flatten(value, f"{prefix}{key}."))
+    elif isinstance(detail, list):
+        messages = [str(v) for v in detail if not isinstance(v, dict | list)]
+        if messages:
+            out[prefix.rstrip(".") or "non_field_errors"] = messages
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list):
+                out.update(_flatten(value, f"{prefix}{index}."))
+    else:
+        out[prefix.rstrip(".") or "non_field_errors"] = [str(detail)]
+    return out
 
 
 def api_exception_handler(exc, context):

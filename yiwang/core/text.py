@@ -1,11 +1,10 @@
 """Chinese text handling shared by every app: normalisation, segmentation (jieba), pinyin."""
 
+import logging
 import re
 import threading
 import unicodedata
 from collections.abc import Iterable
-
-import logging
 
 import jieba
 from pypinyin import Style, lazy_pinyin

@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from .. import selectors
-from ..summaries import item_summary  # noqa: F401 - part of this module's interface
 from ..constants import ITEM_KIND, SCOPE, TARGET
 from ..models import Department, LifeEvent, ServiceItemVersion
+from ..summaries import item_summary  # noqa: F401 - part of this module's interface
 
 MAX_QUERY_LENGTH = 100
 MAX_PAGE_SIZE = 100

@@ -11,7 +11,8 @@ import json
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -29,6 +30,7 @@ CANDIDATE_LIMIT = 1000
 LIFE_EVENT_BOOST = 1.25
 TITLE_PHRASE_BOOST = 1.4
 RELOAD_CHECK_SECONDS = 2.0
+RESULT_CACHE_SIZE = 4096
 # Words in more than this share of documents don't narrow the candidates; they still score.
 COMMON_TERM_SHARE = 0.3
 
@@ -72,6 +74,9 @@ class _Vocabulary:
         self.by_initials: dict[str, list[str]] = {}
         self.pinyin_keys: list[str] = []
         self.by_affix: dict[str, list[str]] = {}
+        # Ranked lists and result summaries of this index version: people repeat the same queries.
+        self.results: OrderedDict[tuple, list[Hit]] = OrderedDict()
+        self.summaries: dict[tuple[str, str], dict | None] = {}
 
     def fresh(self) -> "_Vocabulary":
         now = time.monotonic()
@@ -105,6 +110,8 @@ class _Vocabulary:
                         by_affix[char].append(term)
         self.by_pinyin, self.by_initials, self.by_affix = by_pinyin, by_initials, by_affix
         self.pinyin_keys = list(by_pinyin)
+        self.results = OrderedDict()
+        self.summaries = {}
         self.version = version
 
     def known(self, term: str) -> bool:
@@ -267,12 +274,13 @@ def _candidates(terms: list[str], *, kinds, department, item_kind, target, scope
     columns = "d.kind, d.ref_code, d.title, d.department_code, d.weights, d.popularity"
     if connection.vendor == "postgresql":
         tsquery = " | ".join("'" + t.replace("'", "''") + "'" for t in terms)
-        sql = (f"SELECT {columns} FROM catalog_searchdocument d WHERE d.search_vector @@ %s::tsquery{extra} "
+        # Only fixed column names and placeholders are formatted in; every value is a parameter.
+        sql = (f"SELECT {columns} FROM catalog_searchdocument d WHERE d.search_vector @@ %s::tsquery{extra} "  # noqa: S608
                f"ORDER BY ts_rank(d.search_vector, %s::tsquery) DESC LIMIT {CANDIDATE_LIMIT}")
         params = [tsquery, *params, tsquery]
     else:
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = (f"SELECT {columns} FROM catalog_search_fts f JOIN catalog_searchdocument d ON d.id = f.rowid "
+        sql = (f"SELECT {columns} FROM catalog_search_fts f JOIN catalog_searchdocument d ON d.id = f.rowid "  # noqa: S608
                f"WHERE catalog_search_fts MATCH %s{extra} ORDER BY f.rank LIMIT {CANDIDATE_LIMIT}")
         params = [match, *params]
     with connection.cursor() as cursor:
@@ -329,13 +337,22 @@ def _resolve_item_kind(item_kind: str | None) -> str | None:
 def rank(query: str, *, kinds=("item", "life_event"), department=None, item_kind=None, target=None,
          scope=None) -> list[Hit]:
     vocab = _vocabulary.fresh()
+    key = (normalize(query, max_length=MAX_QUERY_LENGTH), tuple(kinds), department, item_kind, target, scope)
+    cached = vocab.results.get(key)
+    if cached is not None:
+        vocab.results.move_to_end(key)
+        return [replace(h) for h in cached]
     concepts = analyze(query, vocab)
     terms = retrieval_terms(concepts, vocab)
-    if not terms:
-        return []
-    rows = _candidates(terms, kinds=list(kinds), department=department, item_kind=_resolve_item_kind(item_kind),
-                       target=target, scope=scope)
-    return score(concepts, rows, vocab)
+    hits = []
+    if terms:
+        rows = _candidates(terms, kinds=list(kinds), department=department,
+                           item_kind=_resolve_item_kind(item_kind), target=target, scope=scope)
+        hits = score(concepts, rows, vocab)
+    vocab.results[key] = hits
+    if len(vocab.results) > RESULT_CACHE_SIZE:
+        vocab.results.popitem(last=False)
+    return [replace(h) for h in hits]
 
 
 def retrieval_terms(concepts: list[Concept], vocab: _Vocabulary) -> list[str]:
@@ -391,12 +408,16 @@ def search(query: str, *, kinds=("item", "life_event"), department=None, item_ki
 def attach_summaries(hits: list[Hit]) -> None:
     if not hits:
         return
-    keys = {(h.kind, h.code) for h in hits}
-    rows = SearchDocument.objects.filter(ref_code__in={code for _kind, code in keys}).values_list(
-        "kind", "ref_code", "summary")
-    summaries = {(kind, code): summary for kind, code, summary in rows if (kind, code) in keys}
+    cache = _vocabulary.fresh().summaries
+    missing = {(h.kind, h.code) for h in hits} - cache.keys()
+    if missing:
+        rows = SearchDocument.objects.filter(ref_code__in={code for _kind, code in missing}).values_list(
+            "kind", "ref_code", "summary")
+        found = {(kind, code): summary for kind, code, summary in rows}
+        for key in missing:
+            cache[key] = found.get(key)
     for hit in hits:
-        hit.summary = summaries.get((hit.kind, hit.code))
+        hit.summary = cache[(hit.kind, hit.code)]
 
 
 def _log(query: str, result_count: int, channel: str, language: str) -> int:

@@ -182,8 +182,9 @@ def test_department_filter(client, demo_catalog):
 # --- item list with q -----------------------------------------------------------------------------------
 
 @pytest.fixture
-def fake_search(monkeypatch):
+def fake_search(monkeypatch, demo_catalog):
     calls = []
+    engine._vocabulary.fresh()  # the per-process snapshot is loaded once, not per request
 
     def search(query, **kwargs):
         calls.append({"query": query, **kwargs})

@@ -380,3 +380,9 @@ def test_suggestions_for_nothing(client, demo_catalog):
     body = get(client, reverse("catalog:search-suggest"), data={"q": ""})
     assert "<li" not in body
     assert client.get(reverse("catalog:search-suggest"), {"q": "x" * 5000}).status_code == 200
+
+
+def test_page_past_the_end(client, demo_catalog):
+    page = get(client, reverse("catalog:search"), data={"q": "出生登记", "page": "40"})
+    assert "这一页没有结果" in page
+    assert get(client, reverse("catalog:search"), data={"q": "出生登记", "page": "abc"})
