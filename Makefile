@@ -51,6 +51,7 @@ demo:
 
 browser:
 	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@dpkg -s fonts-noto-cjk >/dev/null 2>&1 || apt-get install -y -qq fonts-noto-cjk >/dev/null || true
 
 lint:
 	$(UV) run --frozen ruff check .

@@ -107,28 +107,33 @@ def main():
     parser.add_argument("--items", type=int, default=10000, help="size of the large catalogue")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--reuse-db", action="store_true",
+                        help="measure the catalogue already in the database (skip creating and loading)")
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yiwang_bench")
     db = urllib.parse.urlparse(url).path.lstrip("/")
     admin = url.rsplit("/", 1)[0] + "/postgres"
-    run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {db}"], os.environ)
-    run(["psql", admin, "-qc", f"CREATE DATABASE {db}"], os.environ)
     env = {
         **os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "yiwang.settings.prod",
         "SECRET_KEY": "bench-" + "x" * 60, "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0", "THROTTLE_ANON": "none", "THROTTLE_USER": "none", "CONN_MAX_AGE": "600",
         "CELERY_BROKER_URL": "memory://", "LOG_LEVEL": "WARNING",
     }
-    run([sys.executable, "manage.py", "migrate", "-v0"], env)
-    run([sys.executable, "manage.py", "load_demo"], env)
+    if not args.reuse_db:
+        run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {db}"], os.environ)
+        run(["psql", admin, "-qc", f"CREATE DATABASE {db}"], os.environ)
+        run([sys.executable, "manage.py", "migrate", "-v0"], env)
+        run([sys.executable, "manage.py", "load_demo"], env)
     setup_django(env)
     results = {"quality": quality(), "runs": []}
     from yiwang.catalog.models import ServiceItem
 
     demo_items = ServiceItem.objects.count()
     results["runs"].append(measure(env, f"demo ({demo_items} items)", args.seconds, args.connections))
-    if args.items > demo_items:
+    if args.reuse_db:
+        results["runs"] = [measure(env, f"existing ({demo_items} items)", args.seconds, args.connections)]
+    elif args.items > demo_items:
         from bench.synthetic import load_synthetic
 
         started = time.perf_counter()

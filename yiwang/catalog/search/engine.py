@@ -258,7 +258,8 @@ def analyze(query: str, vocab: _Vocabulary | None = None) -> list[Concept]:
     return concepts
 
 
-def _candidates(terms: list[str], *, kinds, department, item_kind, target, scope) -> list[tuple]:
+def _candidates(terms: list[str], scored: list[str], *, kinds, department, item_kind, target, scope) -> list[tuple]:
+    """Documents containing one of `terms`, with their weights for the `scored` terms only."""
     where, params = [], []
     if kinds:
         where.append(f"d.kind IN ({', '.join(['%s'] * len(kinds))})")
@@ -271,18 +272,23 @@ def _candidates(terms: list[str], *, kinds, department, item_kind, target, scope
         where.append("('|' || d.targets || '|') LIKE %s")
         params.append(f"%|{target}|%")
     extra = "".join(f" AND {w}" for w in where)
-    columns = "d.kind, d.ref_code, d.title, d.department_code, d.weights, d.popularity"
+    # Only the weights of the query's terms travel: a document's full map is a hundred terms.
     if connection.vendor == "postgresql":
+        weights = ("(SELECT jsonb_object_agg(t, d.weights -> t) FROM unnest(%s::text[]) AS t "
+                   "WHERE d.weights ? t)")
+        columns = f"d.kind, d.ref_code, d.title, d.department_code, {weights}, d.popularity"
         tsquery = " | ".join("'" + t.replace("'", "''") + "'" for t in terms)
-        # Only fixed column names and placeholders are formatted in; every value is a parameter.
         sql = (f"SELECT {columns} FROM catalog_searchdocument d WHERE d.search_vector @@ %s::tsquery{extra} "  # noqa: S608
                f"ORDER BY ts_rank(d.search_vector, %s::tsquery) DESC LIMIT {CANDIDATE_LIMIT}")
-        params = [tsquery, *params, tsquery]
+        params = [list(scored), tsquery, *params, tsquery]
     else:
+        marks = ", ".join(["%s"] * len(scored))
+        weights = f"(SELECT json_group_object(j.key, j.value) FROM json_each(d.weights) j WHERE j.key IN ({marks}))"
+        columns = f"d.kind, d.ref_code, d.title, d.department_code, {weights}, d.popularity"
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         sql = (f"SELECT {columns} FROM catalog_search_fts f JOIN catalog_searchdocument d ON d.id = f.rowid "  # noqa: S608
                f"WHERE catalog_search_fts MATCH %s{extra} ORDER BY f.rank LIMIT {CANDIDATE_LIMIT}")
-        params = [match, *params]
+        params = [*scored, match, *params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -299,6 +305,8 @@ def _score(concepts: list[Concept], rows: list[tuple], phrase: str, vocab: _Voca
     for kind, code, title, department_code, weights, popularity in rows:
         if isinstance(weights, str):
             weights = json.loads(weights)
+        elif weights is None:
+            weights = {}
         total, matched = 0.0, 0.0
         for concept, weight in zip(concepts, importance, strict=True):
             best, quality = 0.0, 0.0
@@ -311,7 +319,7 @@ def _score(concepts: list[Concept], rows: list[tuple], phrase: str, vocab: _Voca
         if not matched:
             continue
         score = total * (matched / total_importance) ** 1.5
-        if phrase and phrase in normalize(title):
+        if phrase and phrase in title.lower():
             score *= TITLE_PHRASE_BOOST
         if kind == SearchDocument.Kind.LIFE_EVENT:
             score *= LIFE_EVENT_BOOST
@@ -346,7 +354,8 @@ def rank(query: str, *, kinds=("item", "life_event"), department=None, item_kind
     terms = retrieval_terms(concepts, vocab)
     hits = []
     if terms:
-        rows = _candidates(terms, kinds=list(kinds), department=department,
+        scored = sorted({t for c in concepts for t in c.terms})
+        rows = _candidates(terms, scored, kinds=list(kinds), department=department,
                            item_kind=_resolve_item_kind(item_kind), target=target, scope=scope)
         hits = score(concepts, rows, vocab)
     vocab.results[key] = hits

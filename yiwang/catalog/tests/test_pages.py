@@ -1,5 +1,6 @@
 """The public pages of the catalogue, through the Django test client, on the demo catalogue."""
 
+import os
 import re
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def english_catalog():
     locale_dir = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES"
     po_path, mo_path = locale_dir / "django.po", locale_dir / "django.mo"
     if po_path.exists() and (not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime):
-        tmp = mo_path.with_name(f"django.mo.{id(po_path)}.tmp")
+        tmp = mo_path.with_name(f"django.mo.{os.getpid()}.tmp")
         polib.pofile(str(po_path)).save_as_mofile(str(tmp))
         tmp.replace(mo_path)
         from django.utils.translation import trans_real
