@@ -145,12 +145,15 @@ def test_demo_directory_imports_everything_published():
     assert version.max_visits == 1 and "指纹" in version.visit_reason
 
 
-def test_demo_items_need_a_visit_reason_in_the_shared_copy():
+def test_demo_items_need_a_visit_reason_in_the_shared_copy(tmp_path):
     """The shared data lacks visit_reason; data/catalog adds it. The importer must tell them apart."""
-    shared = Path(settings.BASE_DIR).parent / "shared" / "data"
-    if not shared.is_dir():
-        pytest.skip("../shared/data is not available")
-    errors = check_directory(shared)
+    for name in ("departments.json", "license_types.json", "life_events.json"):
+        (tmp_path / name).write_text((DEMO_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    items = json.loads((DEMO_DIR / "service_items.json").read_text(encoding="utf-8"))
+    for item in items:
+        item.pop("visit_reason", None)
+    (tmp_path / "service_items.json").write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    errors = check_directory(tmp_path)
     assert sum(e.field == "visit_reason" for e in errors) == 70
     assert check_directory(DEMO_DIR) == []
 
