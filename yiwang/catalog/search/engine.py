@@ -283,7 +283,7 @@ def _candidates(terms: list[str], scored: list[str], *, kinds, department, item_
         params = [list(scored), tsquery, *params, tsquery]
     else:
         marks = ", ".join(["%s"] * len(scored))
-        weights = f"(SELECT json_group_object(j.key, j.value) FROM json_each(d.weights) j WHERE j.key IN ({marks}))"
+        weights = f"(SELECT json_group_object(j.key, j.value) FROM json_each(d.weights) j WHERE j.key IN ({marks}))"  # noqa: S608 - placeholders only
         columns = f"d.kind, d.ref_code, d.title, d.department_code, {weights}, d.popularity"
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         sql = (f"SELECT {columns} FROM catalog_search_fts f JOIN catalog_searchdocument d ON d.id = f.rowid "  # noqa: S608
