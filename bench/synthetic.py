@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from tqdm import tqdm
 
-from yiwang.catalog.services import item_import
+from yiwang.catalog.services import CatalogLookups, item_import
 
 DISTRICTS = ["东城区", "西湖区", "滨江区", "高新区", "南湖区", "北山区", "江北区", "开发区", "临港新区",
              "青山区", "河西区", "城南区", "经开区", "白云区", "龙泉县", "清溪县", "石门县", "平安县"]
@@ -34,10 +34,11 @@ def synthetic_items(n: int) -> list[dict]:
 def load_synthetic(n: int, *, progress: bool = True) -> int:
     items = synthetic_items(n)
     batch = 500
+    lookups = CatalogLookups.load()
     with tqdm(total=len(items), disable=not progress, desc="synthetic items") as bar:
         for start in range(0, len(items), batch):
             with transaction.atomic():  # indexes each batch once, at commit
                 for data in items[start:start + batch]:
-                    item_import(data=data)
+                    item_import(data=data, lookups=lookups)
             bar.update(min(batch, len(items) - start))
     return len(items)

@@ -983,8 +983,9 @@ def import_directory(path: str | Path, *, progress: bool = False, user=None) -> 
 
         existing_items = set(ServiceItem.objects.values_list("code", flat=True))
         bar = tqdm(plan.items, desc=_("导入事项"), unit=_("项"), file=sys.stderr, disable=not progress)
+        lookups = services.CatalogLookups.load()  # after departments and licence types are upserted
         for data in bar:
-            _version, changed = services.item_import(data=data, user=user)
+            _version, changed = services.item_import(data=data, user=user, lookups=lookups)
             if not changed:
                 report.unchanged += 1
             elif data["code"] in existing_items:

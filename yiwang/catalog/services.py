@@ -6,6 +6,7 @@ data/catalog/README.md); `item_import` turns one such dict into a published vers
 
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -75,11 +76,29 @@ def _derived_handling_forms(data: dict) -> list[str]:
     return forms
 
 
+@dataclass(frozen=True)
+class CatalogLookups:
+    """Code lists, departments and licence types by code: loaded once for a whole import."""
+
+    codes: dict[str, dict]
+    departments: dict[str, Department]
+    license_types: dict[str, LicenseType]
+
+    @classmethod
+    def load(cls) -> "CatalogLookups":
+        return cls(
+            codes={name: selectors.code_lookup(name)
+                   for name in (ITEM_KIND, TARGET, LEVEL, CASE_KIND, SCOPE, HANDLING_FORM)},
+            departments={d.code: d for d in Department.objects.all()},
+            license_types={lt.code: lt for lt in LicenseType.objects.all()},
+        )
+
+
 @transaction.atomic
-def _create_version(*, item: ServiceItem, data: dict, status: str, user=None, digest: str = "") -> ServiceItemVersion:
-    codes = {name: selectors.code_lookup(name) for name in (ITEM_KIND, TARGET, LEVEL, CASE_KIND, SCOPE, HANDLING_FORM)}
-    departments = {d.code: d for d in Department.objects.all()}
-    license_types = {lt.code: lt for lt in LicenseType.objects.all()}
+def _create_version(*, item: ServiceItem, data: dict, status: str, user=None, digest: str = "",
+                    lookups: CatalogLookups | None = None) -> ServiceItemVersion:
+    lookups = lookups or CatalogLookups.load()
+    codes, departments, license_types = lookups.codes, lookups.departments, lookups.license_types
     fee = data.get("fee") or {}
     last = item.versions.order_by("-version").values_list("version", flat=True).first() or 0
     version = ServiceItemVersion.objects.create(
@@ -146,17 +165,19 @@ def _create_version(*, item: ServiceItem, data: dict, status: str, user=None, di
 
 
 @transaction.atomic
-def item_import(*, data: dict, user=None) -> tuple[ServiceItemVersion, bool]:
+def item_import(*, data: dict, user=None, lookups: CatalogLookups | None = None) -> tuple[ServiceItemVersion, bool]:
     """Publish `data` (already validated) as the item's new version unless it equals the current one.
 
-    Returns (version, changed). Re-importing unchanged data changes nothing.
+    Returns (version, changed). Re-importing unchanged data changes nothing. Pass `lookups` when
+    importing many items so reference data is read once, not per item.
     """
     digest = content_digest(data)
     item, _created = ServiceItem.objects.select_for_update().get_or_create(code=data["code"])
     current = item.current_version
     if current is not None and current.content_digest == digest:
         return current, False
-    version = _create_version(item=item, data=data, status=VersionStatus.DRAFT, user=user, digest=digest)
+    version = _create_version(item=item, data=data, status=VersionStatus.DRAFT, user=user, digest=digest,
+                              lookups=lookups)
     item_version_publish(version=version, user=user)
     return version, True
 
