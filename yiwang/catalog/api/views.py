@@ -46,6 +46,14 @@ def _check_page(params: dict, offset: int, count: int) -> None:
         raise exceptions.NotFound(_("页码超出范围：共 %(count)d 条记录。") % {"count": count})
 
 
+def _paginate(params: dict, queryset):
+    """(count, the requested page of `queryset`), or 404 for a page past the end."""
+    offset, limit = _page_window(params)
+    count = queryset.count()
+    _check_page(params, offset, count)
+    return count, queryset[offset:offset + limit]
+
+
 def _code_path_parameter(description: str) -> OpenApiParameter:
     return OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description=description)
 
@@ -56,12 +64,9 @@ class DepartmentList(PublicAPIView):
                    summary="Departments (实施主体) with the number of published items each decides")
     def get(self, request):
         params = _validated(s.PageQuerySerializer, request)
-        offset, limit = _page_window(params)
-        count = selectors.department_list().count()
-        _check_page(params, offset, count)
-        departments = selectors.department_list().annotate(
+        count, departments = _paginate(params, selectors.department_list().annotate(
             item_count=Count("item_versions", filter=Q(item_versions__status=VersionStatus.PUBLISHED))
-        )[offset:offset + limit]
+        ))
         return Response({"count": count, "results": s.department_rows(departments)})
 
 
@@ -93,12 +98,10 @@ class ItemList(PublicAPIView):
     )
     def get(self, request):
         params = _validated(s.ItemListQuerySerializer, request)
-        offset, limit = _page_window(params)
         if not params.get("q"):
-            versions = _filtered_versions(params).order_by("item__code")
-            count = versions.count()
-            _check_page(params, offset, count)
-            return Response({"count": count, "results": s.item_summaries(versions[offset:offset + limit])})
+            count, versions = _paginate(params, _filtered_versions(params).order_by("item__code"))
+            return Response({"count": count, "results": s.item_summaries(versions)})
+        offset, limit = _page_window(params)
 
         department = params.get("department")
         result = engine.search(
@@ -136,12 +139,9 @@ class LifeEventList(PublicAPIView):
                    summary="Life events (一件事): bundles of items applied for once")
     def get(self, request):
         params = _validated(s.PageQuerySerializer, request)
-        offset, limit = _page_window(params)
-        count = selectors.life_event_list().count()
-        _check_page(params, offset, count)
-        events = selectors.life_event_list().annotate(
+        count, events = _paginate(params, selectors.life_event_list().annotate(
             published_items=Count("entries", filter=Q(entries__item__current_version__isnull=False))
-        )[offset:offset + limit]
+        ))
         return Response({"count": count,
                          "results": [s.life_event_summary(e, e.published_items) for e in events]})
 
