@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -451,8 +452,6 @@ def suggest(prefix: str, *, limit: int = 8) -> list[Hit]:
     if has_han(compact):
         qs = qs.filter(title__contains=compact)
     else:
-        from django.db.models import Q
-
         qs = qs.filter(Q(title_pinyin__startswith=compact) | Q(title_initials__startswith=compact))
     rows = list(qs.order_by("-popularity", "kind", "title")
                 .values_list("kind", "ref_code", "title", "department_code")[:limit])
