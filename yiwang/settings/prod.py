@@ -8,6 +8,8 @@ from .base import DATABASES, env
 DEBUG = False
 if not SECRET_KEY or len(SECRET_KEY) < 40:  # noqa: F405
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of at least 40 characters")
+if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:  # noqa: F405
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set (see docs/operations.md)")
 if not ALLOWED_HOSTS:  # noqa: F405
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from django.core.management import call_command
 
 from yiwang.catalog.models import Department
@@ -11,7 +12,7 @@ from yiwang.identity.models import User
 def test_demo_accounts_exist_and_log_in(demo_catalog):
     create_demo_accounts()
     for username in ["citizen", "citizen2", "enterprise", "clerk", "admin"]:
-        assert authenticate(username=username, password=DEMO_PASSWORD) is not None, username
+        assert authenticate(RequestFactory().post("/"), username=username, password=DEMO_PASSWORD) is not None, username
     for dept in Department.objects.all():
         user = User.objects.get(username=f"staff-{dept.code.lower()}")
         assert user.kind == AccountKind.STAFF and user.department == dept
@@ -27,7 +28,7 @@ def test_demo_loader_is_idempotent_and_keeps_changed_passwords(demo_catalog):
     users = User.objects.count()
     assert create_demo_accounts() == []
     assert User.objects.count() == users
-    assert authenticate(username="citizen", password="changed-by-the-user-1") is not None
+    assert authenticate(RequestFactory().post("/"), username="citizen", password="changed-by-the-user-1") is not None
 
 
 @pytest.mark.django_db

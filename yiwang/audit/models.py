@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """One security-relevant action. Append-only: each entry's hash covers the previous entry's hash,
+    so editing or deleting any entry breaks the chain from there on (`manage.py verify_audit`)."""
+
+    seq = models.BigIntegerField(_("序号"), unique=True)
+    at = models.DateTimeField(_("时间"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              db_constraint=False, related_name="+", verbose_name=_("操作人"))
+    actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
+    on_behalf_of = models.CharField(_("代办委托人"), max_length=150, blank=True)
+    department = models.CharField(_("部门"), max_length=20, blank=True)
+    action = models.CharField(_("操作"), max_length=60, db_index=True)
+    target_type = models.CharField(_("对象类型"), max_length=60, blank=True)
+    target_id = models.CharField(_("对象"), max_length=100, blank=True, db_index=True)
+    data = models.JSONField(_("详情"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+
+    def __str__(self):
+        return f"#{self.seq} {self.action}"
