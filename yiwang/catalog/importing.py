@@ -21,11 +21,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from tqdm import tqdm
+
+from yiwang.core.ids import validate_uscc
 
 from . import selectors, services
 from .constants import (
@@ -84,7 +87,8 @@ def _columns(*specs: tuple) -> tuple[Column, ...]:
 
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
-    "departments": _columns(("code", "部门编码", True), ("name", "部门名称", True), ("kind", "部门类别", True)),
+    "departments": _columns(("code", "部门编码", True), ("name", "部门名称", True), ("kind", "部门类别", True),
+                            ("credit_code", "统一社会信用代码")),
     "license_types": _columns(
         ("code", "证照类型编码", True), ("name", "证照名称", True), ("issuer", "颁发部门", True),
         ("holder", "持证主体", True), ("fields", "照面字段", True),
@@ -124,7 +128,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 
 # The keys of the JSON records (../shared/data); unknown keys are reported because they are usually typos.
 JSON_KEYS = {
-    "departments": {"code", "name", "kind"},
+    "departments": {"code", "name", "kind", "credit_code"},
     "license_types": {"code", "name", "issuer", "holder", "fields"},
     "service_items": {c.key for c in COLUMNS["service_items"] if not c.key.startswith("fee_")} | {"fee"},
     "life_events": {c.key for c in COLUMNS["life_events"]},
@@ -667,8 +671,14 @@ class _Checker:
             kind = self.text(r, "kind")
             if kind is not None and kind not in DepartmentKind.values:
                 self.error(r.where, "kind", _("部门类别应为 %(choices)s 之一") % {"choices": "、".join(DepartmentKind.values)})
+            credit_code = _cell_text(r.data.get("credit_code"))
+            if credit_code:
+                try:
+                    credit_code = validate_uscc(credit_code)
+                except ValidationError as exc:
+                    self.error(r.where, "credit_code", exc.messages[0])
             if len(self.issues) == before:
-                out.append({"code": code, "name": name, "kind": kind})
+                out.append({"code": code, "name": name, "kind": kind, "credit_code": credit_code or ""})
         return out
 
     def license_types_table(self, records: list[_Record]) -> list[dict]:
@@ -967,11 +977,12 @@ def import_directory(path: str | Path, *, progress: bool = False, user=None) -> 
         raise CatalogImportError(plan.errors)
     report = ImportReport()
     with transaction.atomic():
-        existing = {d.code: (d.name, d.kind) for d in Department.objects.all()}
+        existing = {d.code: (d.name, d.kind, d.credit_code) for d in Department.objects.all()}
         for data in plan.departments:
             _dept, created = services.department_upsert(**data)
             report.departments_created += created
-            report.departments_updated += not created and existing[data["code"]] != (data["name"], data["kind"])
+            report.departments_updated += not created and existing[data["code"]] != (
+                data["name"], data["kind"], data["credit_code"])
 
         existing = {lt.code: (lt.name, lt.issuer.code, lt.holder, lt.fields)
                     for lt in LicenseType.objects.select_related("issuer")}

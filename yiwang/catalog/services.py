@@ -48,10 +48,11 @@ def _reindex_after_commit(*, item_codes=(), life_event_codes=()):
     indexing.schedule(item_codes=item_codes, life_event_codes=life_event_codes)
 
 
-def department_upsert(*, code: str, name: str, kind: str) -> tuple[Department, bool]:
-    dept, created = Department.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
-    if not created and (dept.name, dept.kind) != (name, kind):
-        dept.name, dept.kind = name, kind
+def department_upsert(*, code: str, name: str, kind: str, credit_code: str = "") -> tuple[Department, bool]:
+    dept, created = Department.objects.get_or_create(
+        code=code, defaults={"name": name, "kind": kind, "credit_code": credit_code})
+    if not created and (dept.name, dept.kind, dept.credit_code) != (name, kind, credit_code):
+        dept.name, dept.kind, dept.credit_code = name, kind, credit_code
         dept.save()
     return dept, created
 
