@@ -22,3 +22,12 @@ def demo_catalog(_demo_catalog_session, db):
     """The demo catalogue of data/catalog (205 items, 27 departments, 20 life events), published."""
     if not ServiceItem.objects.exists():  # a transactional test flushed it
         _load_demo_catalog()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, with the staff second factor passed (TOTP is mandatory)."""
+    from yiwang.identity.testing import login_verified
+
+    login_verified(client, admin_user)
+    return client

@@ -55,3 +55,7 @@ def life_event_detail(code: str) -> LifeEvent | None:
 
 def item_count() -> int:
     return ServiceItem.objects.filter(current_version__isnull=False).count()
+
+
+def existing_item_codes(codes) -> set[str]:
+    return set(ServiceItem.objects.filter(code__in=list(codes)).values_list("code", flat=True))

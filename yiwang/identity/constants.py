@@ -23,3 +23,9 @@ class StaffRole(models.TextChoices):
 class EntityRole(models.TextChoices):
     LEGAL_REPRESENTATIVE = "legal_rep", _("法定代表人")
     AGENT = "agent", _("授权经办人")
+
+
+class ProxyRelation(models.TextChoices):
+    FAMILY = "family", _("家庭成员")
+    COMMUNITY_WORKER = "community", _("社区工作人员")
+    OTHER = "other", _("其他受托人")

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.core.crypto import EncryptedTextField
 from yiwang.core.masking import mask_id_number
 
-from .constants import AccountKind, EntityRole
+from .constants import AccountKind, EntityRole, ProxyRelation
 
 
 class User(AbstractUser):
@@ -55,3 +55,31 @@ class EntityMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.entity_name}"
+
+
+class ProxyAuthorisation(models.Model):
+    """代办 / 帮办: `principal` lets `proxy` act for them, for some items or all, until a date.
+    Every action taken under it records both (audit on_behalf_of, case applicant and submitter)."""
+
+    principal = models.ForeignKey(User, on_delete=models.CASCADE, related_name="proxies_granted",
+                                  verbose_name=_("委托人"))
+    proxy = models.ForeignKey(User, on_delete=models.CASCADE, related_name="proxies_received",
+                              verbose_name=_("代办人"))
+    relation = models.CharField(_("关系"), max_length=20, choices=ProxyRelation.choices)
+    item_codes = models.JSONField(_("授权事项"), default=list, blank=True,
+                                  help_text=_("为空表示全部事项"))
+    valid_until = models.DateField(_("授权截止日期"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("代办授权")
+        verbose_name_plural = _("代办授权")
+
+    def __str__(self):
+        return f"{self.principal} → {self.proxy}"
+
+    def covers(self, item_code: str | None) -> bool:
+        return not self.item_codes or item_code is None or item_code in self.item_codes

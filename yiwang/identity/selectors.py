@@ -9,7 +9,7 @@ from yiwang.core.crypto import blind_index
 from yiwang.core.ids import normalize_uscc
 
 from .constants import AccountKind, StaffRole
-from .models import EntityMembership, User
+from .models import EntityMembership, ProxyAuthorisation, User
 
 
 def subject_index(code: str) -> str:
@@ -25,16 +25,40 @@ def active_memberships(user: User):
 
 
 def own_subject_hashes(user: User) -> set[str]:
-    """Subjects whose data and licences this user sees as their own: their person (citizens) and the
-    entities they act for (enterprise accounts). Proxy principals are not included."""
+    """Subjects whose data and licences this user sees as their own: their person and the entities
+    they act for (as legal representative or authorised agent). Proxy principals are not included:
+    acting for them is explicit (acting_subject_hashes)."""
     if not user.is_authenticated:
         return set()
     hashes = set()
     if user.id_number_hash:
         hashes.add(user.id_number_hash)
-    if user.kind == AccountKind.ENTERPRISE:
-        hashes |= {subject_index(m.entity_uscc) for m in active_memberships(user)}
+    hashes |= {subject_index(m.entity_uscc) for m in active_memberships(user)}
     return hashes
+
+
+def active_proxy_grants(proxy: User):
+    today = timezone.localdate()
+    return ProxyAuthorisation.objects.filter(proxy=proxy, revoked_at__isnull=True, valid_until__gte=today,
+                                             principal__is_active=True).select_related("principal")
+
+
+def proxy_grant_for(*, proxy: User, principal_id: int, item_code: str | None = None) -> ProxyAuthorisation | None:
+    """The grant that lets `proxy` act for `principal_id` (for `item_code` if given), or None."""
+    for grant in active_proxy_grants(proxy).filter(principal_id=principal_id):
+        if grant.covers(item_code):
+            return grant
+    return None
+
+
+def acting_subject_hashes(user: User, *, on_behalf_of: int | None = None, item_code: str | None = None) -> set[str]:
+    """The subjects `user` may act as right now: themselves, or a principal under a valid grant."""
+    if on_behalf_of is None:
+        return own_subject_hashes(user)
+    grant = proxy_grant_for(proxy=user, principal_id=on_behalf_of, item_code=item_code)
+    if grant is None or not grant.principal.id_number_hash:
+        return set()
+    return {grant.principal.id_number_hash}
 
 
 def has_role(user: User, role: StaffRole | str) -> bool:

@@ -1,5 +1,6 @@
 """Settings shared by every environment; each value can be overridden from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -26,6 +27,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -104,6 +106,7 @@ CACHES = {"default": env.cache("REDIS_URL", default="locmemcache://")}
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "yiwang.identity.auth.IdentifierBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -122,7 +125,11 @@ OTP_TOTP_ISSUER = "一网通办"
 # Personal data at rest (yiwang.core.crypto). Prod must set both; dev and test derive them.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY", default="")
-API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=12)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=12)),
+    "AUTH_HEADER_PREFIX": "Bearer",
+    "TOKEN_LIMIT_PER_USER": 20,
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -153,7 +160,10 @@ def _rate(name: str, default: str) -> str | None:
 
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "yiwang.identity.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "yiwang.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -164,6 +174,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": _rate("THROTTLE_ANON", "600/min"),
         "user": _rate("THROTTLE_USER", "1200/min"),
+        # Token and registration requests per client address: slows down password guessing even
+        # across user names (django-axes locks per user name and address).
+        "auth": _rate("THROTTLE_AUTH", "30/min"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -23,6 +23,7 @@ from yiwang.catalog.models import (
     ServiceItemVersion,
 )
 from yiwang.catalog.reports import build_demand_report
+from yiwang.identity.testing import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -245,7 +246,7 @@ def test_retired_and_in_review_versions_are_read_only(admin_client, item, draft)
 
 
 def test_draft_is_editable_in_the_admin(client, editor, item, draft):
-    client.force_login(editor)
+    login_verified(client, editor)
     html = client.get(_change_url(draft)).content.decode()
     assert 'name="name"' in html and 'name="materials-0-name"' in html
     response = client.post(_change_url(draft), _form_data(draft, name="出生登记（修订）",
@@ -259,7 +260,7 @@ def test_draft_is_editable_in_the_admin(client, editor, item, draft):
 
 
 def test_saving_a_draft_warns_about_what_submit_will_refuse(client, editor, draft):
-    client.force_login(editor)
+    login_verified(client, editor)
     response = client.post(_change_url(draft), _form_data(draft, max_visits=1, visit_reason="", online_depth=2),
                            follow=True)
     draft.refresh_from_db()
@@ -268,7 +269,7 @@ def test_saving_a_draft_warns_about_what_submit_will_refuse(client, editor, draf
 
 
 def test_admin_form_enforces_promised_within_statutory(client, editor, draft):
-    client.force_login(editor)
+    login_verified(client, editor)
     response = client.post(_change_url(draft), _form_data(draft, promised_days=30, statutory_days=20))
     assert response.status_code == 200  # the form again, with the error
     draft.refresh_from_db()
@@ -276,7 +277,7 @@ def test_admin_form_enforces_promised_within_statutory(client, editor, draft):
 
 
 def test_reviewer_can_publish_from_the_admin(client, reviewer, item, draft):
-    client.force_login(reviewer)
+    login_verified(client, reviewer)
     old = item.current_version
     response = client.post(_transition_url(draft, "publish"), follow=True)
     assert response.status_code == 200
@@ -289,7 +290,7 @@ def test_reviewer_can_publish_from_the_admin(client, reviewer, item, draft):
 
 
 def test_plain_editor_cannot_publish(client, editor, item, draft):
-    client.force_login(editor)
+    login_verified(client, editor)
     response = client.post(_transition_url(draft, "publish"), follow=True)
     draft.refresh_from_db()
     assert draft.status == VersionStatus.DRAFT
@@ -304,7 +305,7 @@ def test_plain_editor_cannot_publish(client, editor, item, draft):
 
 
 def test_editor_submits_and_reviewer_returns_with_a_note(client, editor, reviewer, draft):
-    client.force_login(editor)
+    login_verified(client, editor)
     assert "/transition/submit/" in client.get(_change_url(draft)).content.decode()
     client.post(_transition_url(draft, "submit"))
     draft.refresh_from_db()
@@ -313,7 +314,7 @@ def test_editor_submits_and_reviewer_returns_with_a_note(client, editor, reviewe
     draft.refresh_from_db()
     assert draft.status == VersionStatus.IN_REVIEW  # editors don't return
 
-    client.force_login(reviewer)
+    login_verified(client, reviewer)
     response = client.post(_transition_url(draft, "return"), {"note": ""}, follow=True)
     assert any("退回意见" in m for m in _messages(response))
     draft.refresh_from_db()
@@ -326,7 +327,7 @@ def test_editor_submits_and_reviewer_returns_with_a_note(client, editor, reviewe
 
 def test_submit_reports_validation_errors(client, editor, draft):
     ServiceItemVersion.objects.filter(pk=draft.pk).update(fee_charged=True, fee_standard="")
-    client.force_login(editor)
+    login_verified(client, editor)
     response = client.post(_transition_url(draft, "submit"), follow=True)
     assert any("收费标准" in m for m in _messages(response))
     draft.refresh_from_db()
@@ -353,7 +354,7 @@ def test_list_actions_submit_and_return_with_note(admin_client, draft):
 
 
 def test_create_draft_from_the_item_page(client, editor, item):
-    client.force_login(editor)
+    login_verified(client, editor)
     page = client.get(reverse("admin:catalog_serviceitem_change", args=[item.pk])).content.decode()
     assert "create-draft" in page and "v1" in page  # the button, and the versions list
     url = reverse("admin:catalog_serviceitem_create_draft", args=[item.pk])
