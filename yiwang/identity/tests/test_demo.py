@@ -20,6 +20,28 @@ def test_demo_accounts_exist_and_log_in(demo_catalog):
     assert not User.objects.get(username="citizen").is_staff
 
 
+def test_demo_accounts_are_real_people(demo_catalog):
+    from yiwang.identity import selectors
+    from yiwang.identity.constants import StaffRole
+    from yiwang.identity.demo import DEMO_TOTP_KEY
+    from yiwang.registry.demo import DEMO_COMPANY, DEMO_PEOPLE
+
+    create_demo_accounts()
+    citizen, citizen2 = User.objects.get(username="citizen"), User.objects.get(username="citizen2")
+    assert citizen.id_number == DEMO_PEOPLE["citizen"][3] and citizen.real_name_verified_at
+    # citizen2 made citizen her proxy for every item.
+    assert selectors.acting_subject_hashes(citizen, on_behalf_of=citizen2.pk, item_code="any") == {
+        citizen2.id_number_hash}
+    enterprise = User.objects.get(username="enterprise")
+    assert selectors.subject_index(DEMO_COMPANY["uscc"]) in selectors.own_subject_hashes(enterprise)
+    gaj = User.objects.get(username="staff-gaj")
+    assert selectors.has_role(gaj, StaffRole.DATA_OFFICER) and not selectors.has_role(gaj, StaffRole.WINDOW_CLERK)
+    assert selectors.has_role(User.objects.get(username="clerk"), StaffRole.WINDOW_CLERK)
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert TOTPDevice.objects.get(user=gaj).bin_key == DEMO_TOTP_KEY
+
+
 def test_demo_loader_is_idempotent_and_keeps_changed_passwords(demo_catalog):
     create_demo_accounts()
     citizen = User.objects.get(username="citizen")
