@@ -31,3 +31,13 @@ def admin_client(client, admin_user):
 
     login_verified(client, admin_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _calendar_cache_clear():
+    # The working-day calendar caches per process; a test that edits days must not leak into others.
+    from yiwang.core.calendar import calendar_cache_clear
+
+    calendar_cache_clear()
+    yield
+    calendar_cache_clear()

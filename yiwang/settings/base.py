@@ -208,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yiwang.catalog.tasks.refresh_item_popularity",
         "schedule": crontab(hour=2, minute=45),
     },
+    "sharing-expire-requests-daily": {
+        "task": "yiwang.sharing.tasks.expire_sharing_requests",
+        "schedule": crontab(hour=1, minute=5),
+    },
 }
 
 LOGGING = {
