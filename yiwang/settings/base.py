@@ -225,6 +225,9 @@ LOGGING = {
     "loggers": {"jieba": {"level": "WARNING"}},
 }
 
+# The platform's public address, for links made without a request (QR codes on stamped copies).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
 # Catalogue and search.
 CATALOG_DEMO_DIR = BASE_DIR / "data" / "catalog"
 SEARCH_LEXICON_DIR = BASE_DIR / "data" / "search"
