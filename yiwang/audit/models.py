@@ -9,7 +9,9 @@ class AuditEntry(models.Model):
 
     seq = models.BigIntegerField(_("序号"), unique=True)
     at = models.DateTimeField(_("时间"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    # DO_NOTHING, no constraint: deleting a user must not rewrite (SET_NULL) entries, which would break
+    # the chain and is refused by the PostgreSQL trigger; actor_label keeps the name.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
                               db_constraint=False, related_name="+", verbose_name=_("操作人"))
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
     on_behalf_of = models.CharField(_("代办委托人"), max_length=150, blank=True)

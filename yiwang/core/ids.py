@@ -5,6 +5,7 @@ plausibility rule and the messages users see."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -15,14 +16,20 @@ from stdnum.exceptions import ValidationError as StdnumError
 OLDEST_PLAUSIBLE_AGE_YEARS = 130
 
 
+def _ascii(value: str) -> str:
+    # Full-width digits and letters (common from Chinese input methods) become ASCII, so one number
+    # always has one blind index.
+    return unicodedata.normalize("NFKC", value or "").strip().upper().replace(" ", "")
+
+
 def normalize_id_number(value: str) -> str:
-    return (value or "").strip().upper().replace(" ", "")
+    return _ascii(value)
 
 
 def validate_id_number(value: str, *, today: dt.date | None = None) -> str:
     """Return the normalised number or raise ValidationError with a message for the citizen."""
     number = normalize_id_number(value)
-    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if len(number) != 18 or not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise ValidationError(_("公民身份号码应为18位，前17位为数字，最后一位为数字或X。"), code="format")
     try:
         birth = ric.get_birth_date(number)
@@ -55,13 +62,15 @@ def make_id_number(region: str, birth: dt.date, sequence: int, sex: str) -> str:
 
 
 def normalize_uscc(value: str) -> str:
-    return (value or "").strip().upper().replace(" ", "")
+    return _ascii(value)
 
 
 def validate_uscc(value: str) -> str:
     code = normalize_uscc(value)
     try:
-        uscc.validate(code)
+        if not code.isascii():
+            raise StdnumError()
+        code = uscc.validate(code)
     except InvalidChecksum:
         raise ValidationError(_("统一社会信用代码校验码错误，请核对后重新输入。"), code="check_digit") from None
     except StdnumError:

@@ -6,7 +6,8 @@ import logging
 import re
 
 ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
-PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# A mainland mobile number, also written +86… / 86… or with spaces or hyphens (138-1234-5678).
+PHONE_RE = re.compile(r"(?<![\d])((?:\+?86[ -]?)?1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?!\d)")
 
 
 def mask_id_number(value: str | None) -> str:
