@@ -100,3 +100,31 @@ EVENT_SOURCES = {
     EventKind.ENTITY_CHANGED: SOURCE_MARKET_REGULATION,
     EventKind.ENTITY_DEREGISTERED: SOURCE_MARKET_REGULATION,
 }
+
+
+# --- follow-up work that registry events cause in other departments --------------------------------
+
+SOURCE_HUMAN_RESOURCES = "RSJ"
+SOURCE_TAXATION = "SWJ"
+
+# The 一件事 offered to parents when a child is born (data/catalog/life_events.json).
+NEWBORN_LIFE_EVENT = "newborn_birth"
+
+
+class TaskKind(models.TextChoices):
+    STOP_PENSION = "stop_pension", _("停发养老金")
+    DEREGISTER_HOUSEHOLD = "deregister_household", _("注销户口")
+    UPDATE_HOUSEHOLD = "update_household", _("变更户口登记项目")
+    TAX_DEREGISTER = "tax_deregister", _("清税注销")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("待办")
+    DONE = "done", _("已办结")
+
+
+# Kinds of which a person can only ever have one task (a person dies once).
+ONCE_PER_PERSON_TASKS = (TaskKind.STOP_PENSION, TaskKind.DEREGISTER_HOUSEHOLD)
+
+# Legal minimum marriage ages (民法典 art. 1047).
+MARRIAGE_AGE = {"M": 22, "F": 20}

@@ -35,3 +35,13 @@ DEMO_COMPANY = {
     "registered_on": dt.date(2021, 4, 8),
     "legal_rep": "legal_rep",
 }
+
+
+def load_demo_registry(persons: int = 1000, *, seed: int = 20260101):
+    """The demo people and company inside a small synthetic population. Idempotent: when the demo
+    people exist already, nothing is done (returns None); otherwise returns the PopulationReport."""
+    from .population import demo_people_present, generate_population
+
+    if demo_people_present():
+        return None
+    return generate_population(persons=persons, seed=seed, add=True)

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.crypto import EncryptedTextField
-from yiwang.core.masking import mask_id_number
+from yiwang.core.masking import mask_id_number, mask_name
 from yiwang.core.models import TimeStampedModel
 
 from .constants import (
@@ -20,6 +20,8 @@ from .constants import (
     HouseholdRelation,
     MaritalStatus,
     Sex,
+    TaskKind,
+    TaskStatus,
 )
 
 
@@ -82,6 +84,10 @@ class Person(TimeStampedModel):
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
 
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
 
 class Entity(TimeStampedModel):
     """法人库: a legal person identified by its 统一社会信用代码 (public, so not encrypted)."""
@@ -126,3 +132,91 @@ class RegistryEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class OutboxMessage(models.Model):
+    """Transactional outbox: written in the same transaction as its event, published by
+    tasks.outbox_dispatch once every subscriber has its Delivery."""
+
+    event = models.OneToOneField(RegistryEvent, on_delete=models.PROTECT, related_name="outbox")
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("待发布事件")
+        verbose_name_plural = _("事件发件箱")
+
+    def __str__(self):
+        return f"outbox #{self.pk} ({self.event.kind})"
+
+
+class Subscription(models.Model):
+    """A department's interest in an event kind; `handler` names a function of subscribers.HANDLERS."""
+
+    department = models.CharField(_("订阅部门"), max_length=20)
+    event_kind = models.CharField(_("事件"), max_length=24, choices=EventKind.choices)
+    handler = models.CharField(_("处理程序"), max_length=60)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["event_kind", "department", "handler"]
+        verbose_name = _("事件订阅")
+        verbose_name_plural = _("事件订阅")
+        constraints = [models.UniqueConstraint(fields=["event_kind", "handler"], name="subscription_unique")]
+
+    def __str__(self):
+        return f"{self.department}: {self.event_kind} → {self.handler}"
+
+
+class Delivery(models.Model):
+    """Proof that one subscriber handled one event; inserted in the handler's own transaction."""
+
+    event = models.ForeignKey(RegistryEvent, on_delete=models.PROTECT, related_name="deliveries")
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="deliveries")
+    delivered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("事件投递")
+        verbose_name_plural = _("事件投递")
+        constraints = [models.UniqueConstraint(fields=["event", "subscription"], name="delivery_once")]
+
+    def __str__(self):
+        return f"event #{self.event_id} → subscription #{self.subscription_id}"
+
+
+class FollowUpTask(models.Model):
+    """Work a registry event causes in another department (停发养老金, 注销户口 …)."""
+
+    department = models.CharField(_("办理部门"), max_length=20, db_index=True)
+    event = models.ForeignKey(RegistryEvent, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="followup_tasks", verbose_name=_("登记事件"))
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="followup_tasks", verbose_name=_("自然人"))
+    entity = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="followup_tasks", verbose_name=_("法人"))
+    kind = models.CharField(_("类型"), max_length=24, choices=TaskKind.choices)
+    title = models.CharField(_("事项"), max_length=100)
+    status = models.CharField(_("状态"), max_length=8, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    done_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", verbose_name=_("办结人"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("后续办理任务")
+        verbose_name_plural = _("后续办理任务")
+        indexes = [models.Index(fields=["department", "status"])]
+        constraints = [
+            # A person dies once: one 停发养老金 and one 注销户口 task at most, whoever creates it
+            # (the subscriber or the ensure_death_followups sweep).
+            models.UniqueConstraint(fields=["person", "kind"], name="followup_once_per_person",
+                                    condition=models.Q(kind__in=["stop_pension", "deregister_household"])),
+            models.UniqueConstraint(fields=["event", "kind"], name="followup_once_per_event"),
+        ]
+
+    def __str__(self):
+        return f"{self.department} {self.title} #{self.pk}"
