@@ -208,6 +208,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yiwang.catalog.tasks.refresh_item_popularity",
         "schedule": crontab(hour=2, minute=45),
     },
+    # Registry events: the outbox is also dispatched after each commit; this catches anything a
+    # crashed worker left behind. The sweep makes sure no death goes without its follow-up tasks.
+    "registry-outbox-dispatch": {
+        "task": "yiwang.registry.tasks.outbox_dispatch",
+        "schedule": crontab(minute="*"),
+    },
+    "registry-death-followups-hourly": {
+        "task": "yiwang.registry.tasks.ensure_death_followups",
+        "schedule": crontab(minute=20),
+    },
     "sharing-expire-requests-daily": {
         "task": "yiwang.sharing.tasks.expire_sharing_requests",
         "schedule": crontab(hour=1, minute=5),

@@ -1,18 +1,26 @@
-"""Load the demo platform: the catalogue, the search lexicon and the demo accounts. Idempotent."""
+"""Load the demo platform: catalogue and search lexicon, the base registries (1,000 synthetic people
+with the demo people among them), the demo accounts and their licences. Idempotent."""
 
 from django.core.management.base import BaseCommand
 
 from yiwang.catalog.demo import load_demo_catalog
 from yiwang.identity.demo import create_demo_accounts
+from yiwang.licenses.demo import issue_demo_licenses
+from yiwang.registry.demo import load_demo_registry
 
 
 class Command(BaseCommand):
-    help = "Load demo data: catalogue, search lexicon and demo accounts (a second run keeps what is there)."
+    help = "Load demo data: catalogue, registries, accounts and licences (a second run keeps what is there)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--persons", type=int, default=1000, help="size of the synthetic population")
 
     def handle(self, *args, **options):
         report, lexicon_changed = load_demo_catalog()
+        load_demo_registry(persons=options["persons"])
         created = create_demo_accounts()
+        licences = issue_demo_licenses()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data: {report.summary()}; lexicon entries changed: {lexicon_changed}; "
-            f"accounts created: {len(created)}"
+            f"accounts created: {len(created)}; licences issued: {len(licences)}"
         ))
