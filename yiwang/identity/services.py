@@ -124,6 +124,11 @@ def citizen_register(*, name: str, id_number: str, phone: str, password: str, us
     if entity:
         EntityMembership.objects.create(user=user, entity_uscc=entity.uscc, entity_name=entity.name,
                                         role=EntityRole.LEGAL_REPRESENTATIVE)
+    from yiwang.sharing.constants import AccessChannel
+    from yiwang.sharing.services import access_record
+
+    access_record(reader=user, elements=["person.name", "person.id_number", "person.phone"],
+                  purpose=_("实名注册核验"), channel=AccessChannel.REGISTRY_LOOKUP, id_number=id_number, department="")
     audit_record(action="account.registered", actor=user, target_type="user", target_id=str(user.pk),
                  data={"kind": kind, "id_number": mask_id_number(id_number), "entity": entity.uscc if entity else ""})
     return user

@@ -40,6 +40,19 @@ class PersonAdmin(ReadOnlyAdmin):
     def masked_id_number(self, obj):
         return obj.masked_id_number
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Opening a person is a read of personal data: it shows in their "who read my data".
+        from yiwang.sharing.constants import AccessChannel
+        from yiwang.sharing.services import access_record
+
+        person = self.get_object(request, object_id)
+        if person is not None and self.has_view_permission(request, person):
+            access_record(reader=request.user, elements=["person.name", "person.birth_date", "person.address",
+                                                         "person.marital_status", "person.died_on"],
+                          purpose="管理后台查看人口库记录", channel=AccessChannel.STAFF_LOOKUP,
+                          subject_hash=person.id_number_hash, subject_label=person.masked_id_number)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description="手机号码")
     def masked_phone(self, obj):
         from yiwang.core.masking import mask_phone

@@ -52,6 +52,10 @@ def test_register_creates_a_verified_account_with_encrypted_numbers(client, pers
     assert authenticate(request, username=person.id_number, password=PASSWORD) == user
     assert authenticate(request, username="13912345678", password=PASSWORD) == user
     assert AuditEntry.objects.filter(action="account.registered", target_id=str(user.pk)).exists()
+    # The registry look-up of the real-name check shows in the person's own access log.
+    client.force_login(user)
+    log = client.get("/api/v1/me/data-access-log")
+    assert log.status_code == 200 and log.json()["count"] == 1
 
 
 @pytest.mark.parametrize(("field", "change"), [

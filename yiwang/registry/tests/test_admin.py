@@ -16,6 +16,11 @@ def test_person_admin_is_read_only_and_masked(admin_client, person):
     assert detail.status_code == 200
     body = detail.content.decode()
     assert p.id_number not in body and "13912345678" not in body and "139****5678" in body
+    # Opening the person is logged where the person sees it.
+    from yiwang.sharing.models import DataAccessRecord
+
+    record = DataAccessRecord.objects.get(subject_hash=p.id_number_hash)
+    assert record.channel == "staff_lookup" and "person.address" in record.elements
     assert admin_client.get("/admin/registry/person/add/").status_code == 403
     admin_client.post(f"/admin/registry/person/{p.pk}/change/", {"name": "改名"})
     p.refresh_from_db()
