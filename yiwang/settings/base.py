@@ -241,5 +241,8 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Catalogue and search.
 CATALOG_DEMO_DIR = BASE_DIR / "data" / "catalog"
 SEARCH_LEXICON_DIR = BASE_DIR / "data" / "search"
+# API searches are logged in batches (yiwang.catalog.search.logbuffer).
+SEARCH_LOG_BATCH_SIZE = env.int("SEARCH_LOG_BATCH_SIZE", default=50)
+SEARCH_LOG_FLUSH_SECONDS = env.float("SEARCH_LOG_FLUSH_SECONDS", default=5.0)
 
 UI_NAME = _("一网通办")

@@ -23,3 +23,5 @@ if TEST_DB_NAME:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Test flushes TRUNCATE every table; the audit table refuses that unless this session flag is on.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c yiwang.audit_allow_truncate=on"
+# Tests look at each search's log row at once; tests of the batching set their own size.
+SEARCH_LOG_BATCH_SIZE = 1

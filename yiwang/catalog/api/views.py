@@ -108,7 +108,7 @@ class ItemList(PublicAPIView):
             params["q"], kinds=("item",), department=department.code if department else None,
             item_kind=_label(params.get("kind")), target=_label(params.get("target")),
             scope=_label(params.get("scope")), offset=offset, limit=limit, channel="api",
-            language=getattr(request, "LANGUAGE_CODE", ""),
+            language=getattr(request, "LANGUAGE_CODE", ""), want_log_id=False,
         )
         _check_page(params, offset, result.total)
         # The index keeps each item's summary, so a results page costs no query per item.

@@ -24,7 +24,7 @@ from yiwang.core.text import chunks, has_han, initials, normalize, pinyin, segme
 
 from ..constants import ITEM_KIND
 from ..models import SearchDocument, SearchLog, SearchTerm
-from . import lexicon, state
+from . import lexicon, logbuffer, state
 
 MAX_QUERY_LENGTH = 100
 CANDIDATE_LIMIT = 1000
@@ -344,13 +344,14 @@ def _resolve_item_kind(item_kind: str | None) -> str | None:
 
 
 def rank(query: str, *, kinds=("item", "life_event"), department=None, item_kind=None, target=None,
-         scope=None) -> list[Hit]:
+         scope=None) -> tuple[Hit, ...]:
+    """The ranked hits, shared with the per-process cache: callers copy the hits they change."""
     vocab = _vocabulary.fresh()
     key = (normalize(query, max_length=MAX_QUERY_LENGTH), tuple(kinds), department, item_kind, target, scope)
     cached = vocab.results.get(key)
     if cached is not None:
         vocab.results.move_to_end(key)
-        return [replace(h) for h in cached]
+        return cached
     concepts = analyze(query, vocab)
     terms = retrieval_terms(concepts, vocab)
     hits = []
@@ -359,10 +360,11 @@ def rank(query: str, *, kinds=("item", "life_event"), department=None, item_kind
         rows = _candidates(terms, scored, kinds=list(kinds), department=department,
                            item_kind=_resolve_item_kind(item_kind), target=target, scope=scope)
         hits = score(concepts, rows, vocab)
+    hits = tuple(hits)
     vocab.results[key] = hits
     if len(vocab.results) > RESULT_CACHE_SIZE:
         vocab.results.popitem(last=False)
-    return [replace(h) for h in hits]
+    return hits
 
 
 def retrieval_terms(concepts: list[Concept], vocab: _Vocabulary) -> list[str]:
@@ -404,14 +406,19 @@ def did_you_mean(query: str) -> str | None:
 
 
 def search(query: str, *, kinds=("item", "life_event"), department=None, item_kind=None, target=None, scope=None,
-           offset: int = 0, limit: int = 20, channel: str | None = "web", language: str = "") -> SearchResult:
-    """Ranked search over published items and life events; logs the query unless channel is None."""
+           offset: int = 0, limit: int = 20, channel: str | None = "web", language: str = "",
+           want_log_id: bool = True) -> SearchResult:
+    """Ranked search over published items and life events; logs the query unless channel is None.
+
+    Without `want_log_id` (no click tracking, e.g. the API) the log row is written in a batch."""
     query = (query or "").strip()[:MAX_QUERY_LENGTH]
     hits = rank(query, kinds=kinds, department=department, item_kind=item_kind, target=target, scope=scope)
     suggestion = did_you_mean(query) if not hits and query else None
-    page = hits[offset:offset + limit]
+    page = [replace(h) for h in hits[offset:offset + limit]]
     attach_summaries(page)
-    log_id = _log(query, len(hits), channel, language) if channel and query else None
+    log_id = None
+    if channel and query:
+        log_id = _log(query, len(hits), channel, language, buffered=not want_log_id)
     return SearchResult(query=query, hits=page, total=len(hits), did_you_mean=suggestion, log_id=log_id)
 
 
@@ -419,7 +426,8 @@ def attach_summaries(hits: list[Hit]) -> None:
     if not hits:
         return
     cache = _vocabulary.fresh().summaries
-    missing = {(h.kind, h.code) for h in hits} - cache.keys()
+    # (A set minus dict keys would copy every cached key: thousands at 10,000 items.)
+    missing = {(h.kind, h.code) for h in hits if (h.kind, h.code) not in cache}
     if missing:
         rows = SearchDocument.objects.filter(ref_code__in={code for _kind, code in missing}).values_list(
             "kind", "ref_code", "summary")
@@ -430,16 +438,19 @@ def attach_summaries(hits: list[Hit]) -> None:
         hit.summary = cache[(hit.kind, hit.code)]
 
 
-def _log(query: str, result_count: int, channel: str, language: str) -> int:
+def _log(query: str, result_count: int, channel: str, language: str, *, buffered: bool = False) -> int | None:
+    row = SearchLog(query=query, normalized=normalize(query, max_length=200), result_count=result_count,
+                    channel=channel, language=language[:10])
+    if buffered:
+        logbuffer.buffer.add(row)
+        return None
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # A search log is worth less than the wait for its WAL flush; a crash may lose the last few.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        return SearchLog.objects.create(
-            query=query, normalized=normalize(query, max_length=200), result_count=result_count,
-            channel=channel, language=language[:10],
-        ).id
+        row.save()
+        return row.id
 
 
 def suggest(prefix: str, *, limit: int = 8) -> list[Hit]:
@@ -458,7 +469,7 @@ def suggest(prefix: str, *, limit: int = 8) -> list[Hit]:
     hits = [Hit(k, c, t, 1.0, d) for k, c, t, d in rows]
     if len(hits) < limit:
         seen = {(h.kind, h.code) for h in hits}
-        hits += [h for h in rank(text) if (h.kind, h.code) not in seen][: limit - len(hits)]
+        hits += [replace(h) for h in rank(text) if (h.kind, h.code) not in seen][: limit - len(hits)]
     return hits
 
 

@@ -60,7 +60,7 @@ def test_ranking_does_not_depend_on_the_database(demo_catalog):
         concepts = engine.analyze(case["query"], vocab)
         terms = set(engine.retrieval_terms(concepts, vocab))
         rows = [row for row in documents if terms & set(row[4])]
-        assert engine.rank(case["query"]) == engine.score(concepts, rows, vocab), case["query"]
+        assert list(engine.rank(case["query"])) == engine.score(concepts, rows, vocab), case["query"]
 
 
 @pytest.mark.parametrize("query", ["shebaoka", "sbk", "社报卡", "社会保障卡"])
@@ -96,9 +96,9 @@ def test_filters_narrow_results(demo_catalog):
 
 
 def test_nonsense_and_empty_queries_return_nothing_without_error(demo_catalog):
-    assert engine.rank("") == []
-    assert engine.rank("！！！？？？") == []
-    assert engine.rank("x" * 5000) == []
+    assert engine.rank("") == ()
+    assert engine.rank("！！！？？？") == ()
+    assert engine.rank("x" * 5000) == ()
     result = engine.search("qqqqzzzz", channel=None)
     assert result.total == 0 and result.hits == []
 
@@ -209,3 +209,25 @@ def test_popularity_from_clicks_lifts_an_item(demo_catalog, fresh_vocabulary, dj
     engine._vocabulary.checked_at = 0
     lifted = next(h for h in engine.rank("驾驶证") if h.code == lower.code)
     assert lifted.score > lower.score
+
+
+def test_api_searches_are_logged_in_batches(demo_catalog, settings):
+    from yiwang.catalog.search import logbuffer
+
+    settings.SEARCH_LOG_BATCH_SIZE = 3
+    settings.SEARCH_LOG_FLUSH_SECONDS = 3600
+    logbuffer.buffer.flush()
+    before = SearchLog.objects.count()
+    for query in ("驾驶证", "社保卡"):
+        assert engine.search(query, channel="api", want_log_id=False).log_id is None
+    assert SearchLog.objects.count() == before  # waiting in the buffer
+    engine.search("出生", channel="api", want_log_id=False)
+    assert SearchLog.objects.count() == before + 3
+    assert list(SearchLog.objects.order_by("-id").values_list("query", flat=True)[:3]) == ["出生", "社保卡", "驾驶证"]
+
+
+def test_cached_results_are_not_changed_by_callers(demo_catalog):
+    first = engine.search("驾驶证", channel=None)
+    first.hits[0].summary = {"tampered": True}
+    again = engine.search("驾驶证", channel=None)
+    assert again.hits[0].summary != {"tampered": True}
