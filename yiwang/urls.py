@@ -15,6 +15,7 @@ urlpatterns = [
     path("licenses/", include("yiwang.licenses.urls")),
     path("sharing/", include("yiwang.sharing.urls")),
     path("inbox/", include("yiwang.notifications.urls")),
+    path("workflow/", include("yiwang.workflow.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

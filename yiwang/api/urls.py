@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("yiwang.registry.api.urls")),
     path("", include("yiwang.licenses.api.urls")),
     path("", include("yiwang.sharing.api.urls")),
+    path("", include("yiwang.workflow.api.urls")),
 ]

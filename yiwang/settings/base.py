@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "yiwang.licenses",
     "yiwang.sharing",
     "yiwang.notifications",
+    "yiwang.workflow",
     "yiwang.api",
 ]
 
@@ -217,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
     "registry-death-followups-hourly": {
         "task": "yiwang.registry.tasks.ensure_death_followups",
         "schedule": crontab(minute=20),
+    },
+    "workflow-sweep-clocks-hourly": {
+        "task": "yiwang.workflow.tasks.sweep_clocks",
+        "schedule": crontab(minute=5),
     },
     "sharing-expire-requests-daily": {
         "task": "yiwang.sharing.tasks.expire_sharing_requests",

@@ -1,0 +1,151 @@
+"""Reads of the workflow engine. The inbox and supervision lists read .values() rows (hot paths)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from .constants import Action, EventName, InstanceState, TaskState, WarningState
+from .models import Instance, StageDefinition, Task, WarningRecord, WorkflowEvent
+
+_CONCLUDING = {Action.APPROVE, Action.AGREE}
+
+
+def _legal(stage_actions: list[str], *, task_state: str, instance_state: str, final: bool,
+           pending_materials: bool) -> list[str]:
+    """The actions legal on a task right now, in the stage's order."""
+    if task_state != TaskState.OPEN:
+        return []
+    if instance_state == InstanceState.SUSPENDED:
+        return [a for a in stage_actions if a == Action.RESUME]
+    if instance_state != InstanceState.RUNNING:
+        return []
+    out = [a for a in stage_actions if a != Action.RESUME]
+    if final and pending_materials:  # 容缺受理: cannot conclude before the missing materials arrive
+        out = [a for a in out if a not in _CONCLUDING]
+    return out
+
+
+def is_final_stage(stage: StageDefinition) -> bool:
+    return not StageDefinition.objects.filter(definition_id=stage.definition_id, position__gt=stage.position).exists()
+
+
+def legal_actions(task: Task) -> list[str]:
+    instance = task.instance
+    return _legal(task.stage.actions, task_state=task.state, instance_state=instance.state,
+                  final=is_final_stage(task.stage), pending_materials=bool(instance.pending_materials))
+
+
+_ROW_FIELDS = ("id", "state", "department", "due_on", "warning", "created_at", "assignee_id",
+               "instance_id", "instance__subject_type", "instance__subject_id", "instance__title",
+               "instance__definition_id", "instance__definition__key", "instance__state",
+               "instance__pending_materials", "instance__deadline", "stage__name", "stage__position",
+               "stage__actions", "stage__kind")
+
+
+def tasks_for_department(code: str, *, state: str | None = TaskState.OPEN, warning: str | None = None,
+                         subject_type: str | None = None, subject_id: str | None = None, item: str | None = None,
+                         due_before: dt.date | None = None, assignee=None) -> QuerySet:
+    """A department's inbox as .values() rows, soonest due first (index department, state, due_on).
+    `assignee` adds the tasks assigned to that user in other departments."""
+    where = Q(department=code)
+    if assignee is not None:
+        where |= Q(assignee=assignee)
+    tasks = Task.objects.filter(where)
+    if state:
+        tasks = tasks.filter(state=state)
+    if warning:
+        tasks = tasks.filter(warning=warning)
+    if subject_type:
+        tasks = tasks.filter(instance__subject_type=subject_type)
+    if subject_id:
+        tasks = tasks.filter(instance__subject_id=subject_id)
+    if item:
+        tasks = tasks.filter(instance__definition__key=item)
+    if due_before:
+        tasks = tasks.filter(due_on__lte=due_before)
+    return tasks.order_by("due_on", "id").values(*_ROW_FIELDS)
+
+
+def with_actions(rows) -> list[dict]:
+    """Add each row's legal actions (one query for the last stage position of the definitions)."""
+    rows = list(rows)
+    last = dict(StageDefinition.objects.filter(definition_id__in={r["instance__definition_id"] for r in rows})
+                .values("definition_id").annotate(last=Max("position")).values_list("definition_id", "last"))
+    for r in rows:
+        r["actions"] = _legal(r["stage__actions"], task_state=r["state"], instance_state=r["instance__state"],
+                              final=r["stage__position"] == last.get(r["instance__definition_id"]),
+                              pending_materials=bool(r["instance__pending_materials"]))
+    return rows
+
+
+def task_for_department(code: str, pk: int, *, user=None) -> Task | None:
+    """One task the department (or its assignee) may see; None for anyone else's (→ 404)."""
+    where = Q(department=code)
+    if user is not None:
+        where |= Q(assignee=user)
+    return Task.objects.select_related("instance__definition", "stage").filter(where, pk=pk).first()
+
+
+def parallel_opinions(instance: Instance) -> list[dict]:
+    """The departments' opinions of the instance's parallel stages (for the deciding department)."""
+    labels = dict(Action.choices) | dict(TaskState.choices)
+    rows = list(Task.objects.filter(instance=instance, stage__kind="parallel")
+                .values("department", "state", "action", "comment", "completed_at", "stage__name")
+                .order_by("stage__position", "department"))
+    for r in rows:
+        r["label"] = labels.get(r["action"] or r["state"], r["state"])
+    return rows
+
+
+def instance_timeline(instance: Instance) -> list[dict]:
+    """{at, actor_label, department, action, action_label, comment, stage_name, data}, oldest first."""
+    labels = dict(EventName.choices)
+    rows = list(WorkflowEvent.objects.filter(instance=instance).order_by("at", "id")
+                .values("at", "actor_label", "department", "action", "comment", "stage_name", "data"))
+    for r in rows:
+        r["action_label"] = labels.get(r["action"], r["action"])
+    return rows
+
+
+def instance_for_subject(subject_type: str, subject_id: str) -> Instance | None:
+    return Instance.objects.select_related("definition").filter(subject_type=subject_type,
+                                                                subject_id=subject_id).first()
+
+
+def supervision_counts(*, today: dt.date | None = None) -> list[dict]:
+    """Per department: open tasks, yellow and red ones, and overdue ones (past the stage limit or the
+    case deadline, clock running)."""
+    today = today or timezone.localdate()
+    rows = (Task.objects.filter(state=TaskState.OPEN).values("department").annotate(
+        open=Count("id"),
+        yellow=Count("id", filter=Q(warning=WarningState.YELLOW)),
+        red=Count("id", filter=Q(warning=WarningState.RED)),
+        overdue=Count("id", filter=Q(instance__state=InstanceState.RUNNING)
+                      & (Q(due_on__lt=today) | Q(instance__deadline__lt=today))),
+    ).order_by("department"))
+    return list(rows)
+
+
+def supervision_instances(*, warning: str | None = None) -> QuerySet:
+    """Live instances with a yellow or red warning (or just `warning`), most urgent first."""
+    levels = [warning] if warning else [WarningState.YELLOW, WarningState.RED]
+    return (Instance.objects.filter(warning__in=levels, state__in=[InstanceState.RUNNING, InstanceState.SUSPENDED])
+            .order_by("deadline", "id")
+            .values("id", "subject_type", "subject_id", "title", "definition__key", "state", "deadline", "warning",
+                    "position"))
+
+
+def open_departments(instance_ids) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for instance_id, department in (Task.objects.filter(instance_id__in=list(instance_ids), state=TaskState.OPEN)
+                                    .values_list("instance_id", "department").order_by("department")):
+        out.setdefault(instance_id, []).append(department)
+    return out
+
+
+def warning_records(instance: Instance) -> QuerySet:
+    return WarningRecord.objects.filter(instance=instance).order_by("created_at", "id")
+
