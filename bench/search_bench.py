@@ -119,6 +119,9 @@ def main():
         "SECRET_KEY": "bench-" + "x" * 60, "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0", "THROTTLE_ANON": "none", "THROTTLE_USER": "none", "CONN_MAX_AGE": "600",
         "CELERY_BROKER_URL": "memory://", "LOG_LEVEL": "WARNING",
+        # Benchmark-only keys (prod settings refuse to start without them).
+        "FIELD_ENCRYPTION_KEYS": "YmVuY2gtb25seS1rZXktYmVuY2gtb25seS1rZXktMDE=",
+        "BLIND_INDEX_KEY": "bench-only-blind-index-key",
     }
     if not args.reuse_db:
         run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {db}"], os.environ)

@@ -309,6 +309,24 @@ class SearchDocument(models.Model):
         return f"{self.kind}:{self.ref_code}"
 
 
+class SearchPosting(models.Model):
+    """The inverted index: one row per (term, document) with the term's field weight. Candidates are
+    found and weighed from these narrow rows alone, the same SQL on SQLite and PostgreSQL, so the
+    database never reads or sends a document's whole text or weight map."""
+
+    term = models.CharField(max_length=100)
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="postings", db_index=False)
+    weight = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["document", "term"], name="search_posting_unique")]
+        # A covering index on PostgreSQL (weight in the leaf); other databases ignore `include`.
+        indexes = [models.Index(fields=["term", "document"], include=["weight"], name="search_posting_term_doc")]
+
+    def __str__(self):
+        return f"{self.term}@{self.document_id}"
+
+
 class SearchSynonym(TimeStampedModel):
     """The colloquial lexicon editors keep: what people type → words the catalogue uses."""
 

@@ -78,6 +78,8 @@ class _Vocabulary:
         # Ranked lists and result summaries of this index version: people repeat the same queries.
         self.results: OrderedDict[tuple, list[Hit]] = OrderedDict()
         self.summaries: dict[tuple[str, str], dict | None] = {}
+        # document id → (kind, ref_code, title, department_code, popularity): what scoring needs.
+        self.documents_cache: dict[int, tuple] = {}
 
     def fresh(self) -> "_Vocabulary":
         now = time.monotonic()
@@ -113,7 +115,17 @@ class _Vocabulary:
         self.pinyin_keys = list(by_pinyin)
         self.results = OrderedDict()
         self.summaries = {}
+        self.documents_cache = {}
         self.version = version
+
+    def documents_by_id(self, ids) -> dict[int, tuple]:
+        cache = self.documents_cache
+        missing = [pk for pk in ids if pk not in cache]
+        if missing:
+            for row in SearchDocument.objects.filter(pk__in=missing).values_list(
+                    "pk", "kind", "ref_code", "title", "department_code", "popularity"):
+                cache[row[0]] = row[1:]
+        return cache
 
     def known(self, term: str) -> bool:
         return term in self.df or term in self.synonyms
@@ -260,9 +272,10 @@ def analyze(query: str, vocab: _Vocabulary | None = None) -> list[Concept]:
 
 
 def _candidates(terms: list[str], scored: list[str], *, kinds, department, item_kind, target, scope) -> list[tuple]:
-    """Documents containing one of `terms`, with their weights for the `scored` terms only."""
+    """Documents containing one of `terms` (the best CANDIDATE_LIMIT by summed weight), with their
+    weights for the `scored` terms only: narrow (document, term, weight) rows from the postings."""
     where, params = [], []
-    if kinds:
+    if kinds and set(kinds) != set(SearchDocument.Kind.values):
         where.append(f"d.kind IN ({', '.join(['%s'] * len(kinds))})")
         params.extend(kinds)
     for column, value in (("department_code", department), ("item_kind", item_kind), ("scope", scope)):
@@ -272,27 +285,27 @@ def _candidates(terms: list[str], scored: list[str], *, kinds, department, item_
     if target:
         where.append("('|' || d.targets || '|') LIKE %s")
         params.append(f"%|{target}|%")
-    extra = "".join(f" AND {w}" for w in where)
-    # Only the weights of the query's terms travel: a document's full map is a hundred terms.
-    if connection.vendor == "postgresql":
-        weights = ("(SELECT jsonb_object_agg(t, d.weights -> t) FROM unnest(%s::text[]) AS t "
-                   "WHERE d.weights ? t)")
-        columns = f"d.kind, d.ref_code, d.title, d.department_code, {weights}, d.popularity"
-        tsquery = " | ".join("'" + t.replace("'", "''") + "'" for t in terms)
-        sql = (f"SELECT {columns} FROM catalog_searchdocument d WHERE d.search_vector @@ %s::tsquery{extra} "  # noqa: S608
-               f"ORDER BY ts_rank(d.search_vector, %s::tsquery) DESC LIMIT {CANDIDATE_LIMIT}")
-        params = [list(scored), tsquery, *params, tsquery]
-    else:
-        marks = ", ".join(["%s"] * len(scored))
-        weights = f"(SELECT json_group_object(j.key, j.value) FROM json_each(d.weights) j WHERE j.key IN ({marks}))"  # noqa: S608 - placeholders only
-        columns = f"d.kind, d.ref_code, d.title, d.department_code, {weights}, d.popularity"
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = (f"SELECT {columns} FROM catalog_search_fts f JOIN catalog_searchdocument d ON d.id = f.rowid "  # noqa: S608
-               f"WHERE catalog_search_fts MATCH %s{extra} ORDER BY f.rank LIMIT {CANDIDATE_LIMIT}")
-        params = [*scored, match, *params]
+    # Only filters need the documents' table.
+    join = " JOIN catalog_searchdocument d ON d.id = p.document_id" if where else ""
+    filters = "".join(f" AND {w}" for w in where)
+    term_marks = ", ".join(["%s"] * len(terms))
+    scored_marks = ", ".join(["%s"] * len(scored))
+    sql = (
+        f"WITH c AS (SELECT p.document_id AS doc FROM catalog_searchposting p{join} "  # noqa: S608 - placeholders only
+        f"WHERE p.term IN ({term_marks}){filters} GROUP BY p.document_id "
+        f"ORDER BY SUM(p.weight) DESC, p.document_id LIMIT {CANDIDATE_LIMIT}) "
+        f"SELECT p.document_id, p.term, p.weight FROM catalog_searchposting p JOIN c ON c.doc = p.document_id "
+        f"WHERE p.term IN ({scored_marks})"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        cursor.execute(sql, [*terms, *params, *scored])
+        postings = cursor.fetchall()
+    weights: dict[int, dict[str, float]] = {}
+    for doc, term, weight in postings:
+        weights.setdefault(doc, {})[term] = weight
+    documents = _vocabulary.documents_by_id(weights.keys())
+    return [(*documents[doc][:4], doc_weights, documents[doc][4])
+            for doc, doc_weights in weights.items() if doc in documents]
 
 
 def _score(concepts: list[Concept], rows: list[tuple], phrase: str, vocab: _Vocabulary) -> list[Hit]:

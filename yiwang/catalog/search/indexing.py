@@ -12,9 +12,9 @@ from django.db import connection, transaction
 from yiwang.core.text import chunks, has_han, initials, normalize, pinyin, segmenter
 
 from ..constants import VersionStatus
-from ..models import LifeEvent, SearchDocument, SearchTerm, ServiceItemVersion
+from ..models import LifeEvent, SearchDocument, SearchPosting, SearchTerm, ServiceItemVersion
 from ..summaries import item_summary
-from . import fulltext, lexicon, state
+from . import lexicon, state
 
 TITLE, KEYWORD, OUTPUT, DEPARTMENT, BODY = 3.0, 2.0, 1.5, 1.0, 0.5
 MAX_TERM_LENGTH = 60
@@ -84,12 +84,23 @@ def _save(documents: list[dict], stale: list[tuple[str, str]]) -> None:
             doc.save()
         else:
             doc = SearchDocument.objects.create(**values)
-        written.append((doc.pk, doc.tokens))
+        written.append((doc.pk, values["weights"]))
         delta.update(values["weights"].keys())
-    fulltext.delete(removed)
-    fulltext.replace(written)
+    _write_postings(written)
     _apply_df(delta)
     state.bump()
+
+
+def _write_postings(written: list[tuple[int, dict[str, float]]]) -> None:
+    """Replace the postings of the written documents (a deleted document's go with it)."""
+    if not written:
+        return
+    SearchPosting.objects.filter(document_id__in=[pk for pk, _ in written]).delete()
+    SearchPosting.objects.bulk_create(
+        [SearchPosting(document_id=pk, term=term[:100], weight=weight)
+         for pk, weights in written for term, weight in weights.items()],
+        batch_size=2000,
+    )
 
 
 def _apply_df(delta: Counter) -> None:

@@ -8,6 +8,7 @@ log feeds statistics, not the legal record (that is the audit log)."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import time
 
@@ -51,7 +52,5 @@ buffer = SearchLogBuffer()
 
 @atexit.register
 def _flush_at_exit() -> None:  # pragma: no cover - process shutdown
-    try:
+    with contextlib.suppress(Exception):  # nothing is left to report to at exit
         buffer.flush()
-    except Exception:  # noqa: BLE001, S110 - nothing left to report to at exit
-        pass
