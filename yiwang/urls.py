@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
@@ -16,6 +15,7 @@ urlpatterns = [
     path("sharing/", include("yiwang.sharing.urls")),
     path("inbox/", include("yiwang.notifications.urls")),
     path("workflow/", include("yiwang.workflow.urls")),
+    path("cases/", include("yiwang.cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
@@ -26,8 +26,3 @@ urlpatterns = [
 
 admin.site.site_header = "一网通办 · 管理后台"
 admin.site.site_title = "一网通办"
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("yiwang.licenses.api.urls")),
     path("", include("yiwang.sharing.api.urls")),
     path("", include("yiwang.workflow.api.urls")),
+    path("", include("yiwang.cases.api.urls")),
 ]

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "yiwang.registry",
     "yiwang.licenses",
     "yiwang.sharing",
+    "yiwang.cases",
     "yiwang.notifications",
     "yiwang.workflow",
     "yiwang.api",
@@ -149,11 +150,14 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static", ("vendor", BASE_DIR / "var" / "vendor")]
+# Every uploaded or generated file (materials, stamped copies) is personal data: the default storage
+# is private and never served as media; views check who may read each file (S3 with private ACLs
+# through django-storages in a multi-node deployment).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-MEDIA_ROOT = BASE_DIR / "var" / "media"
+MEDIA_ROOT = BASE_DIR / "var" / "private"
 
 def _rate(name: str, default: str) -> str | None:
     value = env(name, default=default)
@@ -218,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
     "registry-death-followups-hourly": {
         "task": "yiwang.registry.tasks.ensure_death_followups",
         "schedule": crontab(minute=20),
+    },
+    "cases-idempotency-purge-daily": {
+        "task": "yiwang.cases.tasks.idempotency_records_purge",
+        "schedule": crontab(hour=3, minute=30),
     },
     "workflow-sweep-clocks-hourly": {
         "task": "yiwang.workflow.tasks.sweep_clocks",

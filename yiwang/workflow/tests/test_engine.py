@@ -228,7 +228,7 @@ def test_instance_start_twice_and_terminate(serial_definition, start):
         services.instance_terminate(instance=instance, reason="again")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_double_completion_exactly_one_wins(serial_definition, start, staff, recorder):
     """Two handlers complete one task at once: one succeeds, the other gets Conflict. On PostgreSQL
     two threads really race (the hook sleeps inside the winner's transaction); SQLite serialises

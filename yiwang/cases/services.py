@@ -1,0 +1,348 @@
+"""Writes: start an application (joint form + prefill), save its draft, upload materials, submit it
+into cases with numbers, licence uses and the workflow hand-over."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.audit.services import audit_record
+from yiwang.identity.constants import AccountKind
+from yiwang.identity.selectors import active_memberships, proxy_grant_for
+from yiwang.licenses.services import LicenseError, license_use
+
+from . import integration, joint_form, prefill, selectors
+from .constants import (
+    MAGIC_TYPES,
+    MAX_UPLOAD_MB,
+    PROXY_MATERIAL_PREFIXES,
+    SERIAL_DIGITS,
+    ApplicationStatus,
+    MaterialStatus,
+    ScanStatus,
+)
+from .models import Application, ApplicationMaterial, Case, CaseNumberCounter, IdempotencyRecord
+from .scanning import get_scanner
+
+
+class Conflict(Exception):
+    """The application is no longer in a state that allows this (→ 409)."""
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def _on_behalf_label(application: Application) -> str:
+    return application.applicant.get_username() if application.is_proxy else ""
+
+
+def _display_name(user) -> str:
+    return user.display_name or user.get_username()
+
+
+# --- start -----------------------------------------------------------------------------------------------
+
+def _principal(user, on_behalf_of, item_codes: list[str]):
+    """(applicant, grant): the user themself, or the principal of a valid grant covering every item."""
+    if on_behalf_of in (None, ""):
+        return user, None
+    try:
+        principal_id = int(on_behalf_of)
+    except (TypeError, ValueError):
+        raise ValidationError({"on_behalf_of": [_("委托人编号无效。")]}) from None
+    if principal_id == user.pk:
+        return user, None
+    grants = [proxy_grant_for(proxy=user, principal_id=principal_id, item_code=code) for code in item_codes]
+    if not all(grants):
+        # One message for "no such user" and "no grant": no oracle for who has an account.
+        raise ValidationError({"on_behalf_of": [_("您没有该委托人办理这些事项的有效代办授权。")]})
+    return grants[0].principal, grants[0]
+
+
+def _subject_uscc(applicant) -> str:
+    if applicant.kind != AccountKind.ENTERPRISE:
+        return ""
+    membership = active_memberships(applicant).order_by("created_at", "id").first()
+    return membership.entity_uscc if membership else ""
+
+
+@transaction.atomic
+def application_start(*, user, item_code: str = "", life_event_code: str = "", on_behalf_of=None) -> Application:
+    """A draft with the joint form prefilled from the registries and licences. Raises ValidationError
+    (unknown item or life event, no valid proxy grant)."""
+    title, versions = joint_form.bundle(item_code=item_code, life_event_code=life_event_code)
+    codes = [v.item.code for v in versions]
+    applicant, grant = _principal(user, on_behalf_of, codes)
+    fields, file_materials = joint_form.merge_fields(versions)
+    purpose = _("预填申报表：%(title)s") % {"title": title}
+    if grant is not None:
+        purpose += _("（代办人：%(name)s）") % {"name": _display_name(user)}
+    uscc = _subject_uscc(applicant)
+    pre = prefill.prefill(applicant=applicant, fields=fields, purpose=purpose, uscc=uscc)
+    application = Application(
+        applicant=applicant, submitted_by=user, proxy_grant=grant, item_code=item_code or "",
+        life_event_code=life_event_code or "", title=title, subject_uscc=uscc,
+        items=[{"code": v.item.code, "name": v.name, "version_id": v.pk, "department": v.department.code}
+               for v in versions],
+        form=joint_form.form_definition(fields, sources=pre.sources, facts=pre.facts),
+    )
+    application.values, application.fact_values = pre.values, pre.facts
+    application.save()
+
+    materials = joint_form.merge_materials(versions, file_materials)
+    types = {m["license_type"] for m in materials if m["license_type"]}
+    held = {False: selectors.valid_licenses_by_type(applicant, types),
+            True: selectors.valid_licenses_by_type(user, types) if grant is not None else {}}
+    rows = []
+    for position, m in enumerate(materials):
+        of_proxy = m["name"].startswith(PROXY_MATERIAL_PREFIXES)
+        license = held[of_proxy].get(m["license_type"])
+        rows.append(ApplicationMaterial(
+            application=application, position=position, name=m["name"], required=m["required"],
+            item_codes=m["item_codes"], license_type_code=m["license_type"], of_proxy=of_proxy,
+            status=MaterialStatus.HELD_BY_GOVERNMENT if license else MaterialStatus.MISSING,
+            license_identifier=license.identifier if license else ""))
+    ApplicationMaterial.objects.bulk_create(rows)
+    audit_record(action="application.start", actor=user, target_type="cases.Application",
+                 target_id=str(application.pk), on_behalf_of=_on_behalf_label(application),
+                 data={"items": codes, "life_event": life_event_code or "", "prefilled": sorted(pre.sources)})
+    return application
+
+
+# --- drafts ----------------------------------------------------------------------------------------------
+
+def _locked_draft(application: Application) -> Application:
+    # of=self: lock the application only, not the joined user row (other writes touch it).
+    locked = (Application.objects.select_for_update(of=("self",)).select_related("applicant")
+              .get(pk=application.pk))
+    if locked.status != ApplicationStatus.DRAFT:
+        raise Conflict(_("该申报已提交，不能再修改。"))
+    return locked
+
+
+@transaction.atomic
+def application_update(*, user, application: Application, data) -> Application:
+    """Save draft values. Any field error rejects the whole request (ValidationError by field key)."""
+    locked = _locked_draft(application)
+    values, errors = joint_form.apply_patch(locked.form, locked.values, data)
+    if errors:
+        raise ValidationError(errors)
+    locked.values = values
+    locked.save(update_fields=["data", "updated_at"])
+    return locked
+
+
+# --- materials -------------------------------------------------------------------------------------------
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "CASES_MAX_UPLOAD_MB", MAX_UPLOAD_MB)) * 1024 * 1024
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The allowed type the content starts with (magic bytes), or None."""
+    for magic, content_type, _ext in MAGIC_TYPES:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def material_upload(*, user, application: Application, name: str, file) -> ApplicationMaterial:
+    """Store one material privately after the size limit, the virus scan and the type check (by
+    content). An infected file is audited and dropped, never stored. Raises ValidationError on the
+    "name"/"file" fields, Conflict when the application is no longer a draft."""
+    if application.status != ApplicationStatus.DRAFT:  # checked again under the lock when storing
+        raise Conflict(_("该申报已提交，不能再修改。"))
+    name = (name or "").strip()
+    material = application.materials.filter(name=name).first() if name else None
+    errors = {}
+    if material is None:
+        errors["name"] = [_("本申报没有名为“%(name)s”的材料。") % {"name": name} if name else _("请选择材料。")]
+    if file is None:
+        errors["file"] = [_("请选择要上传的文件。")]
+    elif file.size > max_upload_bytes():
+        errors["file"] = [_("文件不能超过 %(size)d MB。") % {"size": max_upload_bytes() // (1024 * 1024)}]
+    if errors:
+        raise ValidationError(errors)
+    data = file.read()
+    result = get_scanner().scan(data)
+    if not result.clean:
+        audit_record(action="application.material_rejected", actor=user, target_type="cases.Application",
+                     target_id=str(application.pk), on_behalf_of=_on_behalf_label(application),
+                     data={"material": name, "signature": result.signature,
+                           "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+        raise ValidationError({"file": [_("文件未通过病毒检测（%(signature)s），已被拒绝且未保存。")
+                                        % {"signature": result.signature}]})
+    content_type = sniff_content_type(data[:16])
+    if content_type is None:
+        raise ValidationError({"file": [_("只能上传 PDF、JPEG 或 PNG 文件（按文件内容识别，而非扩展名）。")]})
+    return _material_store(user=user, application=application, material=material, data=data,
+                           original_name=getattr(file, "name", "") or "", content_type=content_type)
+
+
+@transaction.atomic
+def _material_store(*, user, application, material, data: bytes, original_name: str,
+                    content_type: str) -> ApplicationMaterial:
+    _locked_draft(application)
+    material = ApplicationMaterial.objects.select_for_update().get(pk=material.pk)
+    old = material.file.name if material.file else ""
+    sha256 = hashlib.sha256(data).hexdigest()
+    material.file.save("upload", ContentFile(data), save=False)
+    material.original_name = original_name.rsplit("/", 1)[-1][:200]
+    material.size, material.content_type, material.sha256 = len(data), content_type, sha256
+    material.scan_status, material.uploaded_at = ScanStatus.CLEAN, timezone.now()
+    # The applicant chose to upload: a licence offered for it is no longer used.
+    material.status, material.license_identifier = MaterialStatus.UPLOADED, ""
+    material.save()
+    if old:
+        storage = material.file.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    audit_record(action="application.material_uploaded", actor=user, target_type="cases.Application",
+                 target_id=str(application.pk), on_behalf_of=_on_behalf_label(application),
+                 data={"material": material.name, "sha256": sha256, "size": len(data), "content_type": content_type})
+    return material
+
+
+# --- submit ----------------------------------------------------------------------------------------------
+
+def case_number_next(*, item_code: str, day: dt.date) -> str:
+    """`<item code>-<YYYYMMDD>-<serial>`; the counter row stays locked until the transaction ends, so
+    concurrent submissions get distinct, contiguous serials. Call inside a transaction."""
+    counter = CaseNumberCounter.objects.select_for_update().filter(item_code=item_code, day=day).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                counter = CaseNumberCounter.objects.create(item_code=item_code, day=day)
+        except IntegrityError:  # another submission created it first; wait for its lock
+            counter = CaseNumberCounter.objects.select_for_update().get(item_code=item_code, day=day)
+    counter.last_serial += 1
+    counter.save(update_fields=["last_serial"])
+    return f"{item_code}-{day:%Y%m%d}-{counter.last_serial:0{SERIAL_DIGITS}d}"
+
+
+def _submit_errors(application: Application) -> tuple[dict, dict]:
+    """(field errors listing everything missing at once, held licences by material pk)."""
+    errors = joint_form.missing_fields(application.form, application.values)
+    materials = list(selectors.materials_of(application))
+    held_types = {m.license_type_code for m in materials if m.status == MaterialStatus.HELD_BY_GOVERNMENT}
+    valid = {False: selectors.valid_licenses_by_type(application.applicant, held_types) if held_types else {},
+             True: selectors.valid_licenses_by_type(application.submitted_by, held_types) if held_types else {}}
+    missing, licenses = [], {}
+    for m in materials:
+        if m.status == MaterialStatus.HELD_BY_GOVERNMENT:
+            license = valid[m.of_proxy].get(m.license_type_code)
+            if license is not None and license.identifier == m.license_identifier:
+                licenses[m.pk] = license
+            else:
+                missing.append(_("“%(name)s”所用的电子证照已失效，请上传该材料。") % {"name": m.name})
+        elif m.required and not (m.status == MaterialStatus.UPLOADED and m.scan_status == ScanStatus.CLEAN):
+            missing.append(_("请上传“%(name)s”。") % {"name": m.name})
+    if missing:
+        errors["materials"] = missing
+    return errors, licenses
+
+
+def _record_license_uses(*, user, application: Application, cases: list[Case], licenses: dict) -> dict:
+    """One licence use per (held material, case of an item that asks for it); errors by field."""
+    errors = []
+    principal = application.applicant if application.is_proxy else None
+    for material in application.materials.filter(pk__in=list(licenses)):
+        on_behalf_of = None if material.of_proxy else principal  # the proxy's own licence is theirs
+        ids = []
+        for case in cases:
+            if case.item_code not in material.item_codes:
+                continue
+            try:
+                use = license_use(license=licenses[material.pk], item_code=case.item_code, item_name=case.item_name,
+                                  case_number=case.number, purpose=_("申请材料：%(name)s") % {"name": material.name},
+                                  used_by=user, on_behalf_of=on_behalf_of)
+            except (LicenseError, PermissionDenied, ValidationError):
+                errors.append(_("“%(name)s”所用的电子证照不能使用，请上传该材料。") % {"name": material.name})
+                break
+            ids.append(use.pk)
+        material.license_use_ids = ids
+        material.save(update_fields=["license_use_ids"])
+    return {"materials": errors} if errors else {}
+
+
+def _replay(user, key: str, endpoint: str) -> SubmitResult | None:
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is None:
+        return None
+    if record.endpoint != endpoint:
+        raise Conflict(_("该幂等键已用于其他请求。"))
+    return SubmitResult(record.response_status, record.response_body, replayed=True)
+
+
+def application_submit(*, user, application: Application, idempotency_key: str = "") -> SubmitResult:
+    """One case per item. With an idempotency key, a repeat returns the first answer and creates
+    nothing; without one, a repeat is a Conflict. Missing fields and materials: ValidationError
+    listing all of them."""
+    key = (idempotency_key or "").strip()[:100]
+    endpoint = f"POST /api/v1/applications/{application.pk}/submit"
+    try:
+        return _submit(user=user, application=application, key=key, endpoint=endpoint)
+    except IntegrityError:
+        # The same key committed by a concurrent request between our check and our insert.
+        replayed = _replay(user, key, endpoint) if key else None
+        if replayed is None:
+            raise
+        return replayed
+
+
+@transaction.atomic
+def _submit(*, user, application: Application, key: str, endpoint: str) -> SubmitResult:
+    locked = Application.objects.select_for_update(of=("self",)).select_related("applicant", "submitted_by").get(
+        pk=application.pk)
+    if key and (replayed := _replay(user, key, endpoint)):
+        return replayed
+    if locked.status != ApplicationStatus.DRAFT:
+        raise Conflict(_("该申报已提交，不能重复提交。"))
+    errors, licenses = _submit_errors(locked)
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    day = timezone.localdate(now)
+    # Number in item-code order: two bundles sharing items then lock the counters in the same order.
+    numbers = {code: case_number_next(item_code=code, day=day) for code in sorted(set(locked.item_codes))}
+    cases = [Case.objects.create(
+        number=numbers[row["code"]], application=locked, item_code=row["code"], item_name=row["name"],
+        item_version_id=row["version_id"], department_code=row["department"], submitted_at=now,
+        applicant=locked.applicant, submitted_by=user,
+    ) for row in locked.items]
+    errors = _record_license_uses(user=user, application=locked, cases=cases, licenses=licenses)
+    if errors:
+        raise ValidationError(errors)  # rolls the cases back too
+    locked.status, locked.submitted_at, locked.submitted_by = ApplicationStatus.SUBMITTED, now, user
+    locked.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
+    body = {"cases": [{"number": c.number, "item": c.item_code, "item_name": c.item_name, "status": c.status}
+                      for c in cases]}
+    audit_record(action="application.submit", actor=user, target_type="cases.Application",
+                 target_id=str(locked.pk), on_behalf_of=_on_behalf_label(locked),
+                 data={"cases": [c.number for c in cases], "applicant": _display_name(locked.applicant),
+                       "submitted_by": _display_name(user)})
+    for case in cases:
+        integration.case_start_workflow(case)
+    if key:
+        IdempotencyRecord.objects.create(user=user, key=key, endpoint=endpoint, response_status=201,
+                                         response_body=body)
+    return SubmitResult(201, body)
+
+
+@transaction.atomic
+def idempotency_records_purge(*, older_than_days: int = 7) -> int:
+    """Forget answers older than the retry window; a periodic sweep, safe to run twice."""
+    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    deleted, _rows = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.my_cases, name="my-cases"),
+    path("apply/life-event/<str:code>/", views.apply_life_event, name="apply-life-event"),
+    path("apply/<str:code>/", views.apply_item, name="apply-item"),
+    path("applications/<int:pk>/", views.application_page, name="application"),
+    path("applications/<int:pk>/materials/", views.material_upload, name="material-upload"),
+    path("applications/<int:pk>/materials/<int:material_id>/file", views.material_file, name="material-file"),
+    path("<str:number>/", views.case_page, name="case-detail"),
+    path("<str:number>/receipt.pdf", views.case_receipt, name="case-receipt"),
+]
