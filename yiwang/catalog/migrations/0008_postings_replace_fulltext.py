@@ -19,6 +19,8 @@ def fill_postings(apps, schema_editor):
             SearchPosting.objects.bulk_create(batch)
             batch = []
     SearchPosting.objects.bulk_create(batch)
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ANALYZE catalog_searchposting")
 
 
 def empty_postings(apps, schema_editor):

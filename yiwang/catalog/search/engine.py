@@ -80,6 +80,7 @@ class _Vocabulary:
         self.summaries: dict[tuple[str, str], dict | None] = {}
         # document id → (kind, ref_code, title, department_code, popularity): what scoring needs.
         self.documents_cache: dict[int, tuple] = {}
+        self.life_event_ids: frozenset[int] = frozenset()
 
     def fresh(self) -> "_Vocabulary":
         now = time.monotonic()
@@ -116,6 +117,8 @@ class _Vocabulary:
         self.results = OrderedDict()
         self.summaries = {}
         self.documents_cache = {}
+        self.life_event_ids = frozenset(
+            SearchDocument.objects.filter(kind=SearchDocument.Kind.LIFE_EVENT).values_list("pk", flat=True))
         self.version = version
 
     def documents_by_id(self, ids) -> dict[int, tuple]:
@@ -274,10 +277,22 @@ def analyze(query: str, vocab: _Vocabulary | None = None) -> list[Concept]:
 def _candidates(terms: list[str], scored: list[str], *, kinds, department, item_kind, target, scope) -> list[tuple]:
     """Documents containing one of `terms` (the best CANDIDATE_LIMIT by summed weight), with their
     weights for the `scored` terms only: narrow (document, term, weight) rows from the postings."""
-    where, params = [], []
+    where, params, own = [], [], []
     if kinds and set(kinds) != set(SearchDocument.Kind.values):
-        where.append(f"d.kind IN ({', '.join(['%s'] * len(kinds))})")
-        params.extend(kinds)
+        # Life events are a few dozen documents: name them rather than join the documents' table.
+        events = sorted(_vocabulary.life_event_ids)
+        if list(kinds) == [SearchDocument.Kind.LIFE_EVENT]:
+            if not events:
+                return []
+            own.append(f"p.document_id IN ({', '.join(['%s'] * len(events))})")
+            params.extend(events)
+        elif list(kinds) == [SearchDocument.Kind.ITEM]:
+            if events:
+                own.append(f"p.document_id NOT IN ({', '.join(['%s'] * len(events))})")
+                params.extend(events)
+        else:
+            where.append(f"d.kind IN ({', '.join(['%s'] * len(kinds))})")
+            params.extend(kinds)
     for column, value in (("department_code", department), ("item_kind", item_kind), ("scope", scope)):
         if value:
             where.append(f"d.{column} = %s")
@@ -285,9 +300,9 @@ def _candidates(terms: list[str], scored: list[str], *, kinds, department, item_
     if target:
         where.append("('|' || d.targets || '|') LIKE %s")
         params.append(f"%|{target}|%")
-    # Only filters need the documents' table.
+    # Only the other filters need the documents' table.
     join = " JOIN catalog_searchdocument d ON d.id = p.document_id" if where else ""
-    filters = "".join(f" AND {w}" for w in where)
+    filters = "".join(f" AND {w}" for w in own + where)
     term_marks = ", ".join(["%s"] * len(terms))
     scored_marks = ", ".join(["%s"] * len(scored))
     sql = (
@@ -493,3 +508,10 @@ def record_click(*, log_id: int, kind: str, code: str, rank: int) -> bool:
         clicked_at=timezone.now(),
     )
     return bool(updated) or SearchLog.objects.filter(pk=log_id).exists()
+
+
+def warm_up() -> None:
+    """Load what the first searches of a new process would otherwise wait for (called by gunicorn)."""
+    vocab = _vocabulary.fresh()
+    segmenter.cut_words("一网通办")
+    vocab.documents_by_id(SearchDocument.objects.values_list("pk", flat=True))

@@ -192,7 +192,18 @@ def rebuild_index(*, batch_size: int = 500, progress=None) -> int:
         if progress:
             progress(min(start + batch_size, len(item_codes)))
     index_life_events(event_codes)
+    _refresh_statistics()
     return SearchDocument.objects.count()
+
+
+def _refresh_statistics() -> None:
+    """After a bulk rewrite of the postings, give PostgreSQL's planner fresh statistics and (outside a
+    transaction) a fresh visibility map, so candidates are read by index-only scans."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE catalog_searchposting" if not connection.in_atomic_block
+                       else "ANALYZE catalog_searchposting")
 
 
 _local = threading.local()

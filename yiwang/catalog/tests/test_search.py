@@ -231,3 +231,20 @@ def test_cached_results_are_not_changed_by_callers(demo_catalog):
     first.hits[0].summary = {"tampered": True}
     again = engine.search("驾驶证", channel=None)
     assert again.hits[0].summary != {"tampered": True}
+
+
+def test_warm_up_loads_every_document_for_scoring(demo_catalog):
+    engine._vocabulary.version = -1  # as in a new process
+    engine.warm_up()
+    assert len(engine._vocabulary.documents_cache) == SearchDocument.objects.count()
+    assert engine.rank("驾驶证")
+
+
+def test_kind_filters_without_joining_documents(demo_catalog):
+    both = engine.rank("出生")
+    items = engine.rank("出生", kinds=("item",))
+    events = engine.rank("出生", kinds=("life_event",))
+    assert {h.kind for h in items} == {"item"} and {h.kind for h in events} == {"life_event"}
+    # Scores do not depend on the filter: the filtered lists keep the combined list's order.
+    assert items[0].code == next(h.code for h in both if h.kind == "item")
+    assert events[0].code == next(h.code for h in both if h.kind == "life_event")
