@@ -41,9 +41,11 @@ class ApplicationAdmin(ReadOnlyAdmin):
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
-    list_display = ["number", "item_name", "department_code", "status", "submitted_at"]
-    list_filter = ["status", "department_code"]
+    list_display = ["number", "item_name", "department_code", "status", "result", "deadline", "submitted_at"]
+    list_filter = ["status", "result", "department_code"]
     search_fields = ["number", "item_code"]
+    # Never the delivery address or the documents' content: personal data, shown to the parties only.
     readonly_fields = ["number", "application", "item_code", "item_name", "item_version", "department_code",
-                       "status", "submitted_at", "applicant", "submitted_by"]
+                       "status", "result", "submitted_at", "accepted_at", "deadline", "concluded_at",
+                       "suspension_kind", "delivery", "applicant", "submitted_by"]
     fields = readonly_fields

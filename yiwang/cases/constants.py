@@ -28,8 +28,56 @@ class ScanStatus(models.TextChoices):
 
 
 class CaseStatus(models.TextChoices):
-    # The workflow adds the states after submission (accepted, concluded ...).
-    SUBMITTED = "submitted", _("已提交")
+    """Kept in step with the workflow instance by the case handler (handling.py)."""
+
+    SUBMITTED = "submitted", _("已提交，待受理")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("待补正")
+    UNDER_REVIEW = "under_review", _("补正后审查中")
+    ACCEPTED = "accepted", _("已受理，审查中")
+    SUSPENDED = "suspended", _("特别程序（暂停计时）")
+    CONCLUDED = "concluded", _("已办结")
+    TERMINATED = "terminated", _("已终止")
+
+
+class CaseResult(models.TextChoices):
+    APPROVED = "approved", _("准予")
+    DENIED = "denied", _("不予许可")
+    REFUSED = "refused", _("不予受理")
+
+
+class Delivery(models.TextChoices):
+    """How the result reaches the applicant (送达方式)."""
+
+    ONLINE = "online", _("网上送达（电子证照、电子文书）")
+    POST = "post", _("邮寄送达")
+    PICKUP = "pickup", _("窗口领取")
+
+
+class DocumentKind(models.TextChoices):
+    ACCEPTANCE = "acceptance", _("受理通知书")
+    REFUSAL = "refusal", _("不予受理通知书")
+    SUPPLEMENT = "supplement", _("一次性告知书")
+    SUSPENSION = "suspension", _("特别程序告知书")
+    RESUMPTION = "resumption", _("恢复办理告知书")
+    APPROVAL = "approval", _("准予许可决定书")
+    DENIAL = "denial", _("不予许可决定书")
+
+
+class SupplyKind(models.TextChoices):
+    SUPPLEMENT = "supplement", _("补正材料")
+    TOLERANT = "tolerant", _("容缺后补材料")
+
+
+# 行政复议法 art. 20 (60 days) and 行政诉讼法 art. 46 (6 months): stated on every denial.
+APPEAL_DAYS = 60
+LAWSUIT_MONTHS = 6
+
+# Licence face fields (照面项) filled from who holds the licence and who issues it, when the licence
+# type has them; the rest come from the application's fields whose key or label is the same name.
+HOLDER_NAME_FIELDS = ("姓名", "名称", "经营者名称", "单位名称", "持证人", "持证人姓名", "权利人")
+HOLDER_CODE_FIELDS = ("公民身份号码", "身份证号码", "统一社会信用代码")
+ISSUER_FIELDS = ("发证机关", "发证机构", "登记机关", "颁发机关")
+ISSUE_DATE_FIELDS = ("签发日期", "发证日期", "登记日期")
 
 
 # Allowed upload types, recognised by their first bytes (never by the name or the client's type).

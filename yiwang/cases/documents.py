@@ -1,5 +1,5 @@
-"""The receipt (申报回执) PDF of a case: WeasyPrint with the embedded CJK font, and a segno QR code
-of the case's tracking page."""
+"""The receipt (申报回执) and the notices and decisions of a case as PDF: WeasyPrint with the embedded
+CJK font, and a segno QR code of the case's tracking page."""
 
 from __future__ import annotations
 
@@ -46,4 +46,18 @@ def receipt_pdf(case, request=None) -> bytes:
     from weasyprint import HTML
 
     html = render_to_string("cases/receipt_pdf.html", receipt_context(case, request))
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def document_context(document, request=None) -> dict:
+    url = case_url(document.case, request)
+    return {"document": document, "case": document.case, "content": document.values, "url": url,
+            "qr": qr_data_uri(url), "printed_at": timezone.localtime()}
+
+
+def document_pdf(document, request=None) -> bytes:
+    """A notice or decision (CaseDocument) as PDF, from the content fixed when it was issued."""
+    from weasyprint import HTML
+
+    html = render_to_string("cases/notice_pdf.html", document_context(document, request))
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

@@ -15,7 +15,17 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.core.crypto import EncryptedTextField
 from yiwang.core.models import TimeStampedModel
 
-from .constants import PRIVATE_PREFIX, ApplicationStatus, CaseStatus, MaterialStatus, ScanStatus
+from .constants import (
+    PRIVATE_PREFIX,
+    ApplicationStatus,
+    CaseResult,
+    CaseStatus,
+    Delivery,
+    DocumentKind,
+    MaterialStatus,
+    ScanStatus,
+    SupplyKind,
+)
 from .storage import private_storage
 
 
@@ -42,6 +52,9 @@ class Application(TimeStampedModel):
     facts = EncryptedTextField(default="{}")
     subject_uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    # 送达方式 chosen when applying; each case copies it and may change it until it concludes.
+    delivery = models.CharField(_("送达方式"), max_length=10, choices=Delivery.choices, default=Delivery.ONLINE)
+    delivery_address = EncryptedTextField(_("邮寄地址"), blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -128,6 +141,15 @@ class Case(models.Model):
                                   verbose_name=_("申请人"))
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                      verbose_name=_("经办人"))
+    # Mirrors of the workflow instance, written by the case handler in the engine's transaction.
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    deadline = models.DateField(_("办结期限"), null=True, blank=True)
+    concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    result = models.CharField(_("办理结果"), max_length=10, choices=CaseResult.choices, null=True, blank=True)  # noqa: DJ001
+    suspension_kind = models.CharField(_("特别程序"), max_length=20, blank=True)
+    suspension_reason = models.TextField(_("暂停原因"), blank=True)
+    delivery = models.CharField(_("送达方式"), max_length=10, choices=Delivery.choices, default=Delivery.ONLINE)
+    delivery_address = EncryptedTextField(_("邮寄地址"), blank=True, default="")
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -173,3 +195,78 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+def document_path(instance, filename):
+    return f"{PRIVATE_PREFIX}/documents/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.pdf"
+
+
+class CaseDocument(models.Model):
+    """A notice or decision (受理通知书, 一次性告知书, 决定书 ...). The row and its content are written in
+    the transition's transaction; the PDF is rendered after commit (or on first download)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("文书类型"), max_length=20, choices=DocumentKind.choices)
+    title = models.CharField(_("文书名称"), max_length=200)
+    # JSON: what the document states (reasons, missing items, dates); it may name people.
+    content = EncryptedTextField(default="{}")
+    file = models.FileField(upload_to=document_path, storage=private_storage, max_length=200, blank=True)
+    created_at = models.DateTimeField(_("出具时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "created_at", "id"]
+        verbose_name = _("办件文书")
+        verbose_name_plural = _("办件文书")
+
+    def __str__(self):
+        return f"{self.case_id} {self.title}"
+
+    @property
+    def values(self) -> dict:
+        return json.loads(self.content or "{}")
+
+
+class CaseSupply(models.Model):
+    """One item the applicant supplied after submitting: against a one-time supplement notice
+    (补正) or a material missing at tolerant acceptance (容缺后补): a file, field values, or both."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supplies")
+    kind = models.CharField(_("类型"), max_length=12, choices=SupplyKind.choices)
+    name = models.CharField(_("补正事项"), max_length=200)
+    file = models.FileField(upload_to=material_path, storage=private_storage, max_length=200, blank=True)
+    original_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    content_type = models.CharField(max_length=60, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    data = EncryptedTextField(default="{}")  # JSON: form field key → corrected value
+    supplied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    supplied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "supplied_at", "id"]
+        verbose_name = _("补正材料")
+        verbose_name_plural = _("补正材料")
+
+    def __str__(self):
+        return f"{self.case_id} {self.name}"
+
+    @property
+    def values(self) -> dict:
+        return json.loads(self.data or "{}")
+
+
+class CaseOutput(models.Model):
+    """A result of an approved case: a licence issued into the holder's wallet, or a decision document."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="outputs")
+    name = models.CharField(_("办理结果名称"), max_length=200)
+    license = models.ForeignKey("licenses.License", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    document = models.ForeignKey(CaseDocument, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["case", "id"]
+        verbose_name = _("办理结果")
+        verbose_name_plural = _("办理结果")
+
+    def __str__(self):
+        return self.name

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from yiwang.identity.selectors import staff_department_code
 from yiwang.licenses.constants import LicenseStatus
 from yiwang.licenses.selectors import licenses_of
+from yiwang.workflow import selectors as workflow
+from yiwang.workflow.constants import EventName, WarningState
 
 from . import permissions
-from .constants import ApplicationStatus
-from .models import Application, ApplicationMaterial, Case
+from .constants import ApplicationStatus, SupplyKind
+from .handling import SUBJECT_TYPE
+from .models import Application, ApplicationMaterial, Case, CaseDocument, CaseSupply
 
 
 def valid_licenses_by_type(user, type_codes) -> dict:
@@ -51,12 +56,16 @@ def material_for(user, application_pk, material_pk) -> ApplicationMaterial | Non
     return application.materials.filter(pk=material_pk).exclude(file="").first()
 
 
-def cases_of(user) -> QuerySet[Case]:
+def cases_of(user, *, status: str | None = None, result: str | None = None) -> QuerySet[Case]:
     """The cases where the user is the applicant or the one who applied (proxy)."""
     if not user.is_authenticated:
         return Case.objects.none()
-    return (Case.objects.filter(Q(applicant=user) | Q(submitted_by=user))
-            .select_related("applicant", "submitted_by").order_by("-submitted_at", "-id"))
+    cases = Case.objects.filter(Q(applicant=user) | Q(submitted_by=user))
+    if status:
+        cases = cases.filter(status=status)
+    if result:
+        cases = cases.filter(result=result)
+    return cases.select_related("applicant", "submitted_by").order_by("-submitted_at", "-id")
 
 
 def case_for(user, number: str) -> Case | None:
@@ -65,3 +74,100 @@ def case_for(user, number: str) -> Case | None:
     if case is None or not permissions.can_view_case(user, case):
         return None
     return case
+
+
+# --- a case's handling (read from the workflow instance) -----------------------------------------------
+
+# Engine bookkeeping the applicant's timeline leaves out (who a task was assigned to stays internal).
+_HIDDEN_EVENTS = {EventName.STARTED, EventName.ASSIGNED, EventName.VIEWED}
+
+
+def instance_of(case: Case):
+    return workflow.instance_for_subject(SUBJECT_TYPE, case.number)
+
+
+def case_timeline(case: Case, instance=None) -> list[dict]:
+    """[{at, actor, action, action_label, comment, stage, department}], oldest first, from submission."""
+    submitted_by = case.submitted_by.display_name or case.submitted_by.get_username()
+    rows = [{"at": case.submitted_at, "actor": submitted_by, "action": "submitted", "action_label": _("提交申请"),
+             "comment": "", "stage": "", "department": ""}]
+    instance = instance if instance is not None else instance_of(case)
+    if instance is not None:
+        rows += [{"at": r["at"], "actor": r["actor_label"], "action": r["action"], "action_label": r["action_label"],
+                  "comment": r["comment"], "stage": r["stage_name"], "department": r["department"]}
+                 for r in workflow.instance_timeline(instance) if r["action"] not in _HIDDEN_EVENTS]
+    return rows
+
+
+def case_warning(instance) -> str:
+    """API.md: none | yellow | red (a reminder before the deadline is not a warning)."""
+    if instance is None or instance.warning not in (WarningState.YELLOW, WarningState.RED):
+        return WarningState.NONE
+    return instance.warning
+
+
+def case_pending(case: Case, instance=None) -> dict:
+    """What the applicant still has to supply: {supplement: [...], notice: comment, tolerant: [...],
+    tolerant_due: date|None}. Items already supplied since the notice are left out."""
+    instance = instance if instance is not None else instance_of(case)
+    if instance is None:
+        return {"supplement": [], "notice": "", "tolerant": [], "tolerant_due": None}
+    requests = workflow.supplement_requests(instance)
+    missing, notice = [], []
+    for request in requests:
+        supplied = set(CaseSupply.objects.filter(case=case, kind=SupplyKind.SUPPLEMENT,
+                                                 supplied_at__gte=request["completed_at"])
+                       .values_list("name", flat=True)) if request["completed_at"] else set()
+        missing += [m for m in request["missing"] if m not in supplied and m not in missing]
+        if request["comment"]:
+            notice.append(request["comment"])
+    return {"supplement": missing, "notice": "；".join(notice), "tolerant": list(instance.pending_materials),
+            "tolerant_due": instance.pending_materials_due}
+
+
+def documents_of(case: Case) -> QuerySet[CaseDocument]:
+    return case.documents.order_by("created_at", "id")
+
+
+def outputs_of(case: Case):
+    return case.outputs.select_related("license__license_type", "document").order_by("id")
+
+
+def document_for(user, number: str, pk) -> CaseDocument | None:
+    """A notice of the user's case (applicant or proxy); None otherwise (→ 404)."""
+    case = case_for(user, number)
+    if case is None:
+        return None
+    return case.documents.filter(pk=pk).first()
+
+
+# --- staff ----------------------------------------------------------------------------------------------
+
+def case_for_staff(user, number: str) -> Case | None:
+    """The case if the user's department handles (or handled) a task of it; None otherwise (→ 404)."""
+    code = staff_department_code(user)
+    if code is None or code not in workflow.subject_departments(SUBJECT_TYPE, number):
+        return None
+    return Case.objects.select_related("applicant", "submitted_by", "application").filter(number=number).first()
+
+
+def staff_file_for(user, number: str, kind: str, pk):
+    """(case, material or supply) a handling department may download; None otherwise."""
+    case = case_for_staff(user, number)
+    if case is None:
+        return None
+    if kind == "material":
+        row = case.application.materials.filter(pk=pk).exclude(file="").first()
+    elif kind == "supply":
+        row = case.supplies.filter(pk=pk).exclude(file="").first()
+    else:
+        row = None
+    return (case, row) if row is not None else None
+
+
+def panel_rows(case: Case) -> list[dict]:
+    """The application data handlers see: the form fields of this case's item that have a value."""
+    values = case.application.values
+    return [{"key": f["key"], "label": f["label"], "type": f["type"], "value": values[f["key"]],
+             "source": f["source"]} for f in case.application.form
+            if values.get(f["key"]) and (not f.get("items") or case.item_code in f["items"])]

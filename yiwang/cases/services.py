@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,10 +27,21 @@ from .constants import (
     PROXY_MATERIAL_PREFIXES,
     SERIAL_DIGITS,
     ApplicationStatus,
+    CaseStatus,
+    Delivery,
     MaterialStatus,
     ScanStatus,
+    SupplyKind,
 )
-from .models import Application, ApplicationMaterial, Case, CaseNumberCounter, IdempotencyRecord
+from .models import (
+    Application,
+    ApplicationMaterial,
+    Case,
+    CaseDocument,
+    CaseNumberCounter,
+    CaseSupply,
+    IdempotencyRecord,
+)
 from .scanning import get_scanner
 
 
@@ -158,6 +170,25 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
+def _checked_file(*, user, file, target_type: str, target_id: str, on_behalf_of: str, label: str,
+                  field: str = "file") -> tuple[bytes, str]:
+    """(content, content type) of an upload that passed the virus scan and the type check (by content).
+    An infected file is audited and dropped, never stored. ValidationError on `field`."""
+    data = file.read()
+    result = get_scanner().scan(data)
+    if not result.clean:
+        audit_record(action="application.material_rejected", actor=user, target_type=target_type,
+                     target_id=target_id, on_behalf_of=on_behalf_of,
+                     data={"material": label, "signature": result.signature,
+                           "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+        raise ValidationError({field: [_("文件未通过病毒检测（%(signature)s），已被拒绝且未保存。")
+                                       % {"signature": result.signature}]})
+    content_type = sniff_content_type(data[:16])
+    if content_type is None:
+        raise ValidationError({field: [_("只能上传 PDF、JPEG 或 PNG 文件（按文件内容识别，而非扩展名）。")]})
+    return data, content_type
+
+
 def material_upload(*, user, application: Application, name: str, file) -> ApplicationMaterial:
     """Store one material privately after the size limit, the virus scan and the type check (by
     content). An infected file is audited and dropped, never stored. Raises ValidationError on the
@@ -175,18 +206,9 @@ def material_upload(*, user, application: Application, name: str, file) -> Appli
         errors["file"] = [_("文件不能超过 %(size)d MB。") % {"size": max_upload_bytes() // (1024 * 1024)}]
     if errors:
         raise ValidationError(errors)
-    data = file.read()
-    result = get_scanner().scan(data)
-    if not result.clean:
-        audit_record(action="application.material_rejected", actor=user, target_type="cases.Application",
-                     target_id=str(application.pk), on_behalf_of=_on_behalf_label(application),
-                     data={"material": name, "signature": result.signature,
-                           "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
-        raise ValidationError({"file": [_("文件未通过病毒检测（%(signature)s），已被拒绝且未保存。")
-                                        % {"signature": result.signature}]})
-    content_type = sniff_content_type(data[:16])
-    if content_type is None:
-        raise ValidationError({"file": [_("只能上传 PDF、JPEG 或 PNG 文件（按文件内容识别，而非扩展名）。")]})
+    data, content_type = _checked_file(user=user, file=file, target_type="cases.Application",
+                                       target_id=str(application.pk), on_behalf_of=_on_behalf_label(application),
+                                       label=name)
     return _material_store(user=user, application=application, material=material, data=data,
                            original_name=getattr(file, "name", "") or "", content_type=content_type)
 
@@ -285,14 +307,28 @@ def _replay(user, key: str, endpoint: str) -> SubmitResult | None:
     return SubmitResult(record.response_status, record.response_body, replayed=True)
 
 
-def application_submit(*, user, application: Application, idempotency_key: str = "") -> SubmitResult:
+def _clean_delivery(delivery, address) -> tuple[str, str]:
+    """(delivery, address) or ValidationError: post needs an address to post to."""
+    address = (address or "").strip()
+    if delivery not in Delivery.values:
+        raise ValidationError({"delivery": [_("送达方式须为网上送达、邮寄送达或窗口领取之一。")]})
+    if delivery == Delivery.POST and not address:
+        raise ValidationError({"delivery_address": [_("邮寄送达请填写邮寄地址。")]})
+    if len(address) > 200:
+        raise ValidationError({"delivery_address": [_("邮寄地址不能超过 200 字。")]})
+    return delivery, address if delivery == Delivery.POST else ""
+
+
+def application_submit(*, user, application: Application, idempotency_key: str = "", delivery: str | None = None,
+                       delivery_address: str = "") -> SubmitResult:
     """One case per item. With an idempotency key, a repeat returns the first answer and creates
     nothing; without one, a repeat is a Conflict. Missing fields and materials: ValidationError
-    listing all of them."""
+    listing all of them. `delivery` (送达方式, default online) is copied to every case."""
     key = (idempotency_key or "").strip()[:100]
     endpoint = f"POST /api/v1/applications/{application.pk}/submit"
+    chosen = _clean_delivery(delivery, delivery_address) if delivery else None
     try:
-        return _submit(user=user, application=application, key=key, endpoint=endpoint)
+        return _submit(user=user, application=application, key=key, endpoint=endpoint, delivery=chosen)
     except IntegrityError:
         # The same key committed by a concurrent request between our check and our insert.
         replayed = _replay(user, key, endpoint) if key else None
@@ -302,7 +338,7 @@ def application_submit(*, user, application: Application, idempotency_key: str =
 
 
 @transaction.atomic
-def _submit(*, user, application: Application, key: str, endpoint: str) -> SubmitResult:
+def _submit(*, user, application: Application, key: str, endpoint: str, delivery=None) -> SubmitResult:
     locked = Application.objects.select_for_update(of=("self",)).select_related("applicant", "submitted_by").get(
         pk=application.pk)
     if key and (replayed := _replay(user, key, endpoint)):
@@ -312,6 +348,8 @@ def _submit(*, user, application: Application, key: str, endpoint: str) -> Submi
     errors, licenses = _submit_errors(locked)
     if errors:
         raise ValidationError(errors)
+    if delivery:
+        locked.delivery, locked.delivery_address = delivery
     now = timezone.now()
     day = timezone.localdate(now)
     # Number in item-code order: two bundles sharing items then lock the counters in the same order.
@@ -319,13 +357,15 @@ def _submit(*, user, application: Application, key: str, endpoint: str) -> Submi
     cases = [Case.objects.create(
         number=numbers[row["code"]], application=locked, item_code=row["code"], item_name=row["name"],
         item_version_id=row["version_id"], department_code=row["department"], submitted_at=now,
-        applicant=locked.applicant, submitted_by=user,
+        applicant=locked.applicant, submitted_by=user, delivery=locked.delivery,
+        delivery_address=locked.delivery_address,
     ) for row in locked.items]
     errors = _record_license_uses(user=user, application=locked, cases=cases, licenses=licenses)
     if errors:
         raise ValidationError(errors)  # rolls the cases back too
     locked.status, locked.submitted_at, locked.submitted_by = ApplicationStatus.SUBMITTED, now, user
-    locked.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
+    locked.save(update_fields=["status", "submitted_at", "submitted_by", "delivery", "delivery_address",
+                               "updated_at"])
     body = {"cases": [{"number": c.number, "item": c.item_code, "item_name": c.item_name, "status": c.status}
                       for c in cases]}
     audit_record(action="application.submit", actor=user, target_type="cases.Application",
@@ -346,3 +386,161 @@ def idempotency_records_purge(*, older_than_days: int = 7) -> int:
     cutoff = timezone.now() - dt.timedelta(days=older_than_days)
     deleted, _rows = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# --- after submission: delivery, supplements, documents, staff reads -----------------------------------
+
+@transaction.atomic
+def case_delivery_set(*, user, case: Case, delivery: str, delivery_address: str = "") -> Case:
+    """Change how the result is delivered, until the case concludes (then Conflict)."""
+    delivery, address = _clean_delivery(delivery, delivery_address)
+    locked = Case.objects.select_for_update(of=("self",)).select_related("applicant").get(pk=case.pk)
+    if locked.status in (CaseStatus.CONCLUDED, CaseStatus.TERMINATED):
+        raise Conflict(_("办件已办结，不能再更改送达方式。"))
+    locked.delivery, locked.delivery_address = delivery, address
+    locked.save(update_fields=["delivery", "delivery_address"])
+    audit_record(action="case.delivery_set", actor=user, target_type="cases.Case", target_id=locked.number,
+                 on_behalf_of=locked.applicant.get_username() if locked.is_proxy else "",
+                 data={"delivery": delivery})
+    return locked
+
+
+def _field_items(application: Application, names) -> dict[str, str]:
+    """Listed item → form field key, for the items that name a field (by label or key)."""
+    by_name = {}
+    for field in application.form:
+        by_name.setdefault(field["label"], field["key"])
+        by_name.setdefault(field["key"], field["key"])
+    return {name: by_name[name] for name in names if name in by_name}
+
+
+def case_supply(*, user, case: Case, files: dict | None = None, data: dict | None = None) -> dict:
+    """The applicant supplies items of the one-time supplement notice (补正) or materials missing at
+    tolerant acceptance (容缺): `files` maps a listed item to its upload, `data` maps form field keys
+    to corrected values (for listed items that name a field). When every item of the notice has
+    arrived, review resumes (workflow supplement_receive); each tolerant material arriving is passed
+    on (materials_receive). Returns {supplied, pending}. ValidationError by field; Conflict when
+    nothing is pending."""
+    from yiwang.workflow import services as workflow
+
+    files, data = dict(files or {}), data or {}
+    pending = selectors.case_pending(case)
+    listed = pending["supplement"] + [m for m in pending["tolerant"] if m not in pending["supplement"]]
+    if not listed:
+        raise Conflict(_("本办件当前没有需要补正或补齐的材料。"))
+    application = case.application
+    errors: dict[str, list[str]] = {}
+    unknown = [name for name in files if name not in listed]
+    if unknown:
+        errors["files"] = [_("这些不在补正清单中：%(names)s") % {"names": "、".join(unknown)}]
+    if not isinstance(data, dict):
+        errors["data"] = [_("请以“字段键: 值”的形式提交表单数据。")]
+        data = {}
+    field_items = _field_items(application, listed)
+    allowed_keys = set(field_items.values())
+    if set(data) - allowed_keys:
+        errors["data"] = [_("只能补正清单中列出的表单项：%(keys)s") % {"keys": "、".join(sorted(set(data) - allowed_keys))}]
+    values, field_errors = joint_form.apply_patch(application.form, application.values,
+                                                  {k: v for k, v in data.items() if k in allowed_keys})
+    errors.update(field_errors)
+    for name, file in files.items():
+        if file.size > max_upload_bytes():
+            errors.setdefault("files", []).append(_("“%(name)s”的文件不能超过 %(size)d MB。") % {
+                "name": name, "size": max_upload_bytes() // (1024 * 1024)})
+    if not files and not data and not errors:
+        errors["files"] = [_("请上传补正材料或填写补正内容。")]
+    if errors:
+        raise ValidationError(errors)
+    on_behalf_of = _on_behalf_label(application)
+    checked = {name: _checked_file(user=user, file=file, target_type="cases.Case", target_id=case.number,
+                                   on_behalf_of=on_behalf_of, label=name, field="files")
+               for name, file in files.items()}
+    supplied = list(checked) + [name for name, key in field_items.items() if key in data and name not in checked]
+    return _supply_store(user=user, case=case, checked=checked, files=files, supplied=supplied,
+                         values=values if data else None, workflow=workflow)
+
+
+@transaction.atomic
+def _supply_store(*, user, case, checked, files, supplied, values, workflow) -> dict:
+    from yiwang.workflow.models import Instance
+
+    # Lock in the engine's order (instance, then case) so a staff action at the same time waits.
+    instance = Instance.objects.select_for_update().get(pk=selectors.instance_of(case).pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("application", "applicant").get(pk=case.pk)
+    pending = selectors.case_pending(case, instance)
+    if not (pending["supplement"] or pending["tolerant"]):
+        raise Conflict(_("本办件当前没有需要补正或补齐的材料。"))
+    now = timezone.now()
+    data_values = values or {}
+    for name in supplied:
+        kind = SupplyKind.SUPPLEMENT if name in pending["supplement"] else SupplyKind.TOLERANT
+        row = CaseSupply(case=case, kind=kind, name=name, supplied_by=user, supplied_at=now)
+        if name in checked:
+            content, content_type = checked[name]
+            row.file.save("upload", ContentFile(content), save=False)
+            row.original_name = (getattr(files[name], "name", "") or "").rsplit("/", 1)[-1][:200]
+            row.size, row.content_type = len(content), content_type
+            row.sha256 = hashlib.sha256(content).hexdigest()
+        key = _field_items(case.application, [name]).get(name)
+        if key and key in data_values:
+            row.data = json.dumps({key: data_values[key]}, ensure_ascii=False)
+        row.save()
+    if values is not None:
+        case.application.values = values
+        case.application.save(update_fields=["data", "updated_at"])
+    audit_record(action="case.supply", actor=user, target_type="cases.Case", target_id=case.number,
+                 on_behalf_of=_on_behalf_label(case.application), data={"items": supplied})
+    tolerant = [n for n in supplied if n in pending["tolerant"] and n not in pending["supplement"]]
+    if tolerant:
+        workflow.materials_receive(instance=instance, names=tolerant, actor=user)
+    remaining = selectors.case_pending(case)  # re-read: the engine saved through its own copy
+    if pending["supplement"] and not remaining["supplement"]:
+        workflow.supplement_receive(instance=instance, actor=user)
+        remaining = selectors.case_pending(case)
+    return {"supplied": supplied, "pending": remaining["supplement"] + remaining["tolerant"]}
+
+
+def case_document_render(*, document: CaseDocument) -> CaseDocument:
+    """Render and store the PDF of a notice once (idempotent; a download renders it if still missing)."""
+    from .documents import document_pdf
+
+    if document.file:
+        return document
+    pdf = document_pdf(document)
+    with transaction.atomic():
+        locked = CaseDocument.objects.select_for_update().select_related("case").get(pk=document.pk)
+        if not locked.file:
+            locked.file.save(f"{locked.kind}.pdf", ContentFile(pdf), save=True)
+    return locked
+
+
+def case_data_view(*, user, case: Case, task=None) -> list[dict]:
+    """A handler is shown the application data: log the read in the subject's access log (谁看了我的
+    数据) and the audit trail. Returns the rows shown."""
+    from yiwang.sharing.constants import AccessChannel
+    from yiwang.sharing.services import access_record
+
+    rows = selectors.panel_rows(case)
+    keys = [r["key"] for r in rows]
+    uscc = case.application.subject_uscc
+    subject = {"uscc": uscc} if uscc else {"id_number": case.applicant.id_number}
+    if keys and (uscc or case.applicant.id_number):
+        access_record(reader=user, elements=keys, purpose=case.number, channel=AccessChannel.CASE_HANDLING,
+                      case_number=case.number, **subject)
+    audit_record(action="case.data_view", actor=user, target_type="cases.Case", target_id=case.number,
+                 data={"task": getattr(task, "pk", None), "fields": keys})
+    return rows
+
+
+def case_file_view(*, user, case: Case, row) -> None:
+    """A handler downloads a material: logged like a read of the application data."""
+    from yiwang.sharing.constants import AccessChannel
+    from yiwang.sharing.services import access_record
+
+    uscc = case.application.subject_uscc
+    subject = {"uscc": uscc} if uscc else {"id_number": case.applicant.id_number}
+    if uscc or case.applicant.id_number:
+        access_record(reader=user, elements=[row.name], purpose=case.number, channel=AccessChannel.CASE_HANDLING,
+                      case_number=case.number, **subject)
+    audit_record(action="case.file_view", actor=user, target_type="cases.Case", target_id=case.number,
+                 data={"file": row.name, "sha256": row.sha256})

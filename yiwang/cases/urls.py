@@ -13,4 +13,8 @@ urlpatterns = [
     path("applications/<int:pk>/materials/<int:material_id>/file", views.material_file, name="material-file"),
     path("<str:number>/", views.case_page, name="case-detail"),
     path("<str:number>/receipt.pdf", views.case_receipt, name="case-receipt"),
+    path("<str:number>/delivery/", views.case_delivery, name="case-delivery"),
+    path("<str:number>/supplement/", views.case_supplement, name="case-supplement"),
+    path("<str:number>/documents/<int:document_id>.pdf", views.case_document, name="case-document"),
+    path("<str:number>/staff/<str:kind>/<int:pk>", views.staff_file, name="staff-file"),
 ]

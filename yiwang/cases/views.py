@@ -5,7 +5,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,10 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yiwang.catalog import selectors as catalog
 from yiwang.core.masking import mask_id_number, mask_phone
 from yiwang.identity.selectors import active_proxy_grants
+from yiwang.workflow.constants import SuspensionKind
 
 from . import joint_form, selectors, services
-from .api.views import material_response, receipt_response
-from .constants import ApplicationStatus, MaterialStatus
+from .api.views import document_response, material_response, receipt_response
+from .constants import ApplicationStatus, CaseStatus, Delivery, MaterialStatus
 from .documents import case_url
 
 INPUT_TYPES = {"date": "date", "phone": "tel", "number": "number"}
@@ -104,6 +105,7 @@ def _page(request, application, *, errors=None, posted=None, status=200):
         "material_errors": errors.get("materials", []), "idempotency_key": uuid.uuid4().hex,
         "held": MaterialStatus.HELD_BY_GOVERNMENT, "uploaded": MaterialStatus.UPLOADED,
         "is_draft": application.status == ApplicationStatus.DRAFT, "cases": application.cases.order_by("id"),
+        "deliveries": Delivery.choices, "delivery_errors": errors.get("delivery", []) + errors.get("delivery_address", []),
     }, status=status)
 
 
@@ -132,7 +134,9 @@ def application_page(request, pk: int):
         return redirect("cases:application", pk=application.pk)
     try:
         result = services.application_submit(user=request.user, application=application,
-                                             idempotency_key=request.POST.get("idempotency_key", ""))
+                                             idempotency_key=request.POST.get("idempotency_key", ""),
+                                             delivery=request.POST.get("result_delivery") or None,
+                                             delivery_address=request.POST.get("result_delivery_address", ""))
     except ValidationError as exc:
         messages.error(request, _("还有未填写的内容或未提供的材料，请补齐后再提交。"))
         return _page(request, application, errors=_messages(exc), status=400)
@@ -169,12 +173,99 @@ def material_file(request, pk: int, material_id: int):
     return material_response(selectors.material_for(request.user, pk, material_id))
 
 
+def _field_labels(case, names) -> dict:
+    """Listed item → form field (for items that name a field): the page offers a text input."""
+    by_name = {}
+    for field in case.application.form:
+        by_name.setdefault(field["label"], field)
+        by_name.setdefault(field["key"], field)
+    return {name: by_name[name] for name in names if name in by_name}
+
+
 @require_GET
 @never_cache
 @login_required
 def case_page(request, number: str):
     case = _case_or_404(request, number)
-    return render(request, "cases/case.html", {"case": case, "url": case_url(case, request)})
+    instance = selectors.instance_of(case)
+    pending = selectors.case_pending(case, instance)
+    fields = _field_labels(case, pending["supplement"] + pending["tolerant"])
+    items = [{"name": name, "kind": kind, "field": fields.get(name)}
+             for kind, names in (("supplement", pending["supplement"]), ("tolerant", pending["tolerant"]))
+             for name in names]
+    outputs = list(selectors.outputs_of(case))
+    return render(request, "cases/case.html", {
+        "case": case, "url": case_url(case, request), "warning": selectors.case_warning(instance),
+        "timeline": selectors.case_timeline(case, instance), "documents": selectors.documents_of(case),
+        "licenses": [o for o in outputs if o.license_id], "decisions": [o for o in outputs if o.document_id],
+        "pending": pending, "pending_items": items, "deliveries": Delivery.choices,
+        "open": case.status not in (CaseStatus.CONCLUDED, CaseStatus.TERMINATED),
+        "suspension_label": dict(SuspensionKind.choices).get(case.suspension_kind, case.suspension_kind),
+    })
+
+
+@require_POST
+@login_required
+def case_delivery(request, number: str):
+    case = _case_or_404(request, number)
+    try:
+        services.case_delivery_set(user=request.user, case=case, delivery=request.POST.get("delivery", ""),
+                                   delivery_address=request.POST.get("delivery_address", ""))
+    except ValidationError as exc:
+        for text in [m for values in _messages(exc).values() for m in values]:
+            messages.error(request, text)
+    except services.Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("送达方式已保存。"))
+    return redirect(reverse("cases:case-detail", args=[number]) + "#delivery")
+
+
+@require_POST
+@login_required
+def case_supplement(request, number: str):
+    case = _case_or_404(request, number)
+    # Each listed item is posted under its own name (a file) or as "field:<key>" (a value).
+    files = {name: request.FILES[name] for name in request.FILES}
+    data = {key[len("field:"):]: value for key, value in request.POST.items()
+            if key.startswith("field:") and value.strip()}
+    try:
+        result = services.case_supply(user=request.user, case=case, files=files, data=data)
+    except ValidationError as exc:
+        for text in [m for values in _messages(exc).values() for m in values]:
+            messages.error(request, text)
+    except services.Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        if result["pending"]:
+            messages.success(request, _("已提交。仍需提供：%(items)s。") % {"items": "、".join(result["pending"])})
+        else:
+            messages.success(request, _("补正材料已全部提交，审查将继续进行。"))
+    return redirect(reverse("cases:case-detail", args=[number]) + "#pending")
+
+
+@require_GET
+@never_cache
+@login_required
+def case_document(request, number: str, document_id: int):
+    return document_response(selectors.document_for(request.user, number, document_id))
+
+
+@require_GET
+@never_cache
+@login_required
+def staff_file(request, number: str, kind: str, pk: int):
+    """A handling department downloads a material or a supplied file of the case (others: 404)."""
+    found = selectors.staff_file_for(request.user, number, kind, pk)
+    if found is None:
+        raise Http404
+    case, row = found
+    services.case_file_view(user=request.user, case=case, row=row)
+    response = FileResponse(row.file.open("rb"), content_type=row.content_type, as_attachment=True,
+                            filename=row.original_name or f"{kind}-{row.pk}")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_GET

@@ -251,6 +251,8 @@ LOGGING = {
     "loggers": {"jieba": {"level": "WARNING"}},
 }
 
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="一网通办 <noreply@yiwang.example>")
+
 # The platform's public address, for links made without a request (QR codes on stamped copies).
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 

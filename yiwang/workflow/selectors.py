@@ -149,3 +149,15 @@ def open_departments(instance_ids) -> dict[int, list[str]]:
 def warning_records(instance: Instance) -> QuerySet:
     return WarningRecord.objects.filter(instance=instance).order_by("created_at", "id")
 
+
+
+def subject_departments(subject_type: str, subject_id: str) -> set[str]:
+    """The departments that hold or held a task of the subject's instance (who may see its files)."""
+    return set(Task.objects.filter(instance__subject_type=subject_type, instance__subject_id=subject_id)
+               .values_list("department", flat=True).distinct())
+
+
+def supplement_requests(instance: Instance) -> list[dict]:
+    """The tasks waiting for the applicant's supplement: {id, missing, comment, completed_at (asked at)}."""
+    return list(Task.objects.filter(instance=instance, state=TaskState.WAITING_SUPPLEMENT).order_by("id")
+                .values("id", "missing", "comment", "completed_at"))

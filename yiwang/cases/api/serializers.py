@@ -4,8 +4,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from .. import joint_form
-from ..constants import MaterialStatus
+from .. import joint_form, selectors
+from ..constants import CaseResult, CaseStatus, Delivery, MaterialStatus
 
 
 class ApplicationStartSerializer(serializers.Serializer):
@@ -79,35 +79,96 @@ class ApplicationSubmitResponseSerializer(serializers.Serializer):
     cases = CaseRefSerializer(many=True)
 
 
+class ApplicationSubmitSerializer(serializers.Serializer):
+    delivery = serializers.ChoiceField(choices=Delivery.choices, required=False, help_text="送达方式, default online")
+    delivery_address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
 class CaseTimelineSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     actor = serializers.CharField()
     action = serializers.CharField()
+    action_label = serializers.CharField()
     comment = serializers.CharField()
+    stage = serializers.CharField()
+    department = serializers.CharField()
 
 
-class CaseSerializer(serializers.Serializer):
+class CaseOutputSerializer(serializers.Serializer):
+    """A licence issued by the case (API.md "outputs [licence]")."""
+
+    identifier = serializers.CharField()
+    type = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    url = serializers.CharField()
+
+
+class CaseDocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    url = serializers.CharField()
+
+
+class CasePendingSerializer(serializers.Serializer):
+    supplement = serializers.ListField(child=serializers.CharField())
+    notice = serializers.CharField()
+    tolerant = serializers.ListField(child=serializers.CharField())
+    tolerant_due = serializers.DateField(allow_null=True)
+
+
+class CaseSummarySerializer(serializers.Serializer):
     number = serializers.CharField()
     item = serializers.CharField()
     item_name = serializers.CharField()
     department = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
     submitted_at = serializers.DateTimeField()
     accepted_at = serializers.DateTimeField(allow_null=True)
     deadline = serializers.DateField(allow_null=True)
-    warning = serializers.CharField()
     concluded_at = serializers.DateTimeField(allow_null=True)
-    result = serializers.CharField(allow_null=True)
+    result = serializers.ChoiceField(choices=CaseResult.choices, allow_null=True)
+
+
+class CaseSerializer(CaseSummarySerializer):
+    warning = serializers.ChoiceField(choices=["none", "yellow", "red"])
+    suspension = serializers.DictField(allow_null=True)
+    delivery = serializers.ChoiceField(choices=Delivery.choices)
+    pending = CasePendingSerializer()
     applicant = serializers.DictField()
     submitted_by = serializers.DictField()
     timeline = CaseTimelineSerializer(many=True)
-    outputs = serializers.ListField(child=serializers.DictField())
+    outputs = CaseOutputSerializer(many=True)
+    documents = CaseDocumentSerializer(many=True)
     receipt_url = serializers.CharField()
 
 
 class CaseListSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    results = CaseSerializer(many=True)
+    results = CaseSummarySerializer(many=True)
+
+
+class CaseListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
+    result = serializers.ChoiceField(choices=CaseResult.choices, required=False)
+
+
+class CaseDeliverySerializer(serializers.Serializer):
+    delivery = serializers.ChoiceField(choices=Delivery.choices)
+    delivery_address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class CaseSupplySerializer(serializers.Serializer):
+    """Documentation of the supplement request: one file part per listed item, named by the item."""
+
+    data = serializers.JSONField(required=False, help_text="Form field key → corrected value (JSON object).")
+
+
+class CaseSupplyResponseSerializer(serializers.Serializer):
+    supplied = serializers.ListField(child=serializers.CharField())
+    pending = serializers.ListField(child=serializers.CharField())
 
 
 def _person(user) -> dict:
@@ -143,15 +204,36 @@ def application_body(application) -> dict:
     }
 
 
+def case_summary(case) -> dict:
+    return {"number": case.number, "item": case.item_code, "item_name": case.item_name,
+            "department": case.department_code, "status": case.status, "submitted_at": case.submitted_at,
+            "accepted_at": case.accepted_at, "deadline": case.deadline, "concluded_at": case.concluded_at,
+            "result": case.result}
+
+
+def license_row(license) -> dict:
+    return {"identifier": license.identifier, "type": license.license_type.code,
+            "name": license.name, "status": license.status,
+            "url": reverse("licenses:wallet") + f"#license-{license.pk}-title"}
+
+
+def document_row(document) -> dict:
+    return {"id": document.pk, "kind": document.kind, "name": document.title, "created_at": document.created_at,
+            "url": reverse("cases-api-document", args=[document.case.number, document.pk])}
+
+
 def case_body(case) -> dict:
-    submitted_by = _person(case.submitted_by)
+    instance = selectors.instance_of(case)
+    pending = selectors.case_pending(case, instance)
+    suspension = ({"kind": case.suspension_kind, "reason": case.suspension_reason}
+                  if case.status == CaseStatus.SUSPENDED else None)
     return {
-        "number": case.number, "item": case.item_code, "item_name": case.item_name,
-        "department": case.department_code, "status": case.status, "submitted_at": case.submitted_at,
-        # Filled in by the workflow (acceptance, clock, e-supervision, decision).
-        "accepted_at": None, "deadline": None, "warning": "none", "concluded_at": None, "result": None,
-        "applicant": _person(case.applicant), "submitted_by": submitted_by,
-        "timeline": [{"at": case.submitted_at, "actor": submitted_by["name"], "action": "submitted", "comment": ""}],
-        "outputs": [],
+        **case_summary(case),
+        "warning": selectors.case_warning(instance), "suspension": suspension, "delivery": case.delivery,
+        "pending": pending, "applicant": _person(case.applicant), "submitted_by": _person(case.submitted_by),
+        "timeline": [{k: r[k] for k in ("at", "actor", "action", "action_label", "comment", "stage", "department")}
+                     for r in selectors.case_timeline(case, instance)],
+        "outputs": [license_row(o.license) for o in selectors.outputs_of(case) if o.license_id],
+        "documents": [document_row(d) for d in selectors.documents_of(case)],
         "receipt_url": reverse("cases-api-receipt", args=[case.number]),
     }

@@ -12,4 +12,8 @@ urlpatterns = [
     path("cases", views.CaseList.as_view(), name="cases-api-cases"),
     path("cases/<str:number>", views.CaseDetail.as_view(), name="cases-api-case"),
     path("cases/<str:number>/receipt.pdf", views.CaseReceipt.as_view(), name="cases-api-receipt"),
+    path("cases/<str:number>/delivery", views.CaseDelivery.as_view(), name="cases-api-delivery"),
+    path("cases/<str:number>/supplement", views.CaseSupplement.as_view(), name="cases-api-supplement"),
+    path("cases/<str:number>/documents/<int:document_id>", views.CaseDocumentFile.as_view(),
+         name="cases-api-document"),
 ]

@@ -3,12 +3,15 @@
 Someone else's application, material or case answers 404; a change to a submitted application 409;
 field errors 400 in the project error format, by field key."""
 
+import json
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404, HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, renderers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
@@ -128,13 +131,15 @@ def material_response(material):
 
 
 class ApplicationSubmit(_View):
-    @extend_schema(tags=TAGS, operation_id="applications_submit", request=None, parameters=[IDEMPOTENCY_HEADER],
-                   responses={201: s.ApplicationSubmitResponseSerializer},
-                   summary="Submit: one case per item, each with its number")
+    @extend_schema(tags=TAGS, operation_id="applications_submit", request=s.ApplicationSubmitSerializer,
+                   parameters=[IDEMPOTENCY_HEADER], responses={201: s.ApplicationSubmitResponseSerializer},
+                   summary="Submit: one case per item, each with its number (optional 送达方式)")
     def post(self, request, pk: int):
         application = self.application(pk)
+        body = _validated(s.ApplicationSubmitSerializer, request.data)
         result = self.run(services.application_submit, user=request.user, application=application,
-                          idempotency_key=request.headers.get("Idempotency-Key", ""))
+                          idempotency_key=request.headers.get("Idempotency-Key", ""),
+                          delivery=body.get("delivery"), delivery_address=body.get("delivery_address", ""))
         response = Response(result.body, status=result.status)
         if result.replayed:
             response["Idempotent-Replayed"] = "true"
@@ -143,12 +148,15 @@ class ApplicationSubmit(_View):
 
 class CaseList(_View):
     @extend_schema(tags=TAGS, operation_id="cases_list", responses={200: s.CaseListSerializer},
-                   parameters=[OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)],
-                   summary="My cases (as applicant or as proxy)")
+                   parameters=[s.CaseListQuerySerializer, OpenApiParameter("page", OpenApiTypes.INT),
+                               OpenApiParameter("page_size", OpenApiTypes.INT)],
+                   summary="My cases (as applicant or as proxy), optionally by status or result")
     def get(self, request):
+        query = _validated(s.CaseListQuerySerializer, request.query_params)
+        cases = selectors.cases_of(request.user, status=query.get("status"), result=query.get("result"))
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.cases_of(request.user), request, view=self)
-        return paginator.get_paginated_response([s.case_body(c) for c in page])
+        page = paginator.paginate_queryset(cases, request, view=self)
+        return paginator.get_paginated_response([s.case_summary(c) for c in page])
 
 
 class _CaseView(_View):
@@ -173,6 +181,66 @@ class CaseReceipt(_CaseView):
                    summary="The receipt (申报回执) PDF with a QR code of the case page")
     def get(self, request, number: str):
         return receipt_response(self.case(number), request)
+
+
+class CaseDelivery(_CaseView):
+    @extend_schema(tags=TAGS, operation_id="cases_delivery", request=s.CaseDeliverySerializer,
+                   responses={200: s.CaseSerializer}, summary="Choose how the result is delivered (before it concludes)")
+    def post(self, request, number: str):
+        case = self.case(number)
+        body = _validated(s.CaseDeliverySerializer, request.data)
+        self.run(services.case_delivery_set, user=request.user, case=case, delivery=body["delivery"],
+                 delivery_address=body.get("delivery_address", ""))
+        return Response(s.case_body(self.case(number)))
+
+
+def _supply_data(request):
+    raw = request.data.get("data")
+    if raw in (None, ""):
+        return {}
+    if isinstance(raw, str):  # a multipart part carries JSON text
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise exceptions.ValidationError({"data": [_("不是有效的 JSON。")]}) from None
+    return raw
+
+
+class CaseSupplement(_CaseView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(tags=TAGS, operation_id="cases_supplement", request={
+        "multipart/form-data": s.CaseSupplySerializer, "application/json": s.CaseSupplySerializer},
+        responses={200: s.CaseSupplyResponseSerializer},
+        summary="Supply what the one-time notice listed (补正) or materials missing at tolerant acceptance: "
+                "one file part per listed item, named by the item; `data` for listed form fields")
+    def post(self, request, number: str):
+        case = self.case(number)
+        files = {name: request.FILES[name] for name in request.FILES}
+        result = self.run(services.case_supply, user=request.user, case=case, files=files,
+                          data=_supply_data(request))
+        return Response(result)
+
+
+class CaseDocumentFile(_CaseView):
+    renderer_classes = [renderers.JSONRenderer, AnyRenderer]
+
+    @extend_schema(tags=TAGS, operation_id="cases_document", responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+                   summary="A notice or decision of the case as PDF (the applicant and the proxy only)")
+    def get(self, request, number: str, document_id: int):
+        return document_response(selectors.document_for(request.user, number, document_id))
+
+
+def document_response(document) -> HttpResponse:
+    if document is None:
+        raise Http404
+    document = services.case_document_render(document=document)
+    response = FileResponse(document.file.open("rb"), content_type="application/pdf",
+                            filename=f"{document.case.number}-{document.kind}.pdf")
+    response["Content-Disposition"] = f'inline; filename="{document.case.number}-{document.kind}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def receipt_response(case, request) -> HttpResponse:
