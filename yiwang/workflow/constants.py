@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class StageKind(models.TextChoices):
@@ -68,7 +69,7 @@ class SuspensionKind(models.TextChoices):
 
 
 class WarningState(models.TextChoices):
-    NONE = "none", _("正常")
+    NONE = "none", pgettext_lazy("warning", "正常")
     REMINDED = "reminded", _("已提醒")
     YELLOW = "yellow", _("黄牌")
     RED = "red", _("红牌")
