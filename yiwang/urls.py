@@ -16,6 +16,7 @@ urlpatterns = [
     path("inbox/", include("yiwang.notifications.urls")),
     path("workflow/", include("yiwang.workflow.urls")),
     path("cases/", include("yiwang.cases.urls")),
+    path("hall/", include("yiwang.hall.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

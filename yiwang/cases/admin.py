@@ -31,7 +31,7 @@ class MaterialInline(admin.TabularInline):
 class ApplicationAdmin(ReadOnlyAdmin):
     # Never the form data: it holds personal data and is shown to handlers through the workflow.
     list_display = ["id", "title", "status", "applicant", "submitted_by", "created_at", "submitted_at"]
-    list_filter = ["status"]
+    list_filter = ["status", "channel"]
     search_fields = ["item_code", "life_event_code", "title"]
     fields = ["title", "item_code", "life_event_code", "status", "applicant", "submitted_by", "proxy_grant",
               "created_at", "submitted_at"]
@@ -42,7 +42,7 @@ class ApplicationAdmin(ReadOnlyAdmin):
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
     list_display = ["number", "item_name", "department_code", "status", "result", "deadline", "submitted_at"]
-    list_filter = ["status", "result", "department_code"]
+    list_filter = ["status", "result", "channel", "department_code"]
     search_fields = ["number", "item_code"]
     # Never the delivery address or the documents' content: personal data, shown to the parties only.
     readonly_fields = ["number", "application", "item_code", "item_name", "item_version", "department_code",

@@ -15,6 +15,21 @@ class ApplicationStatus(models.TextChoices):
     SUBMITTED = "submitted", _("已提交")
 
 
+class Channel(models.TextChoices):
+    """How an application reaches the government: online by the applicant, by a proxy (代办) under a
+    grant, or at the comprehensive window (综合窗口) by a clerk for the applicant present."""
+
+    ONLINE = "online", _("网上申报")
+    WINDOW = "window", _("综合窗口")
+    PROXY = "proxy", _("代办")
+
+
+# 办件类型 of an item version (catalog code list case_kind, by label): decided on the spot.
+IMMEDIATE_CASE_KIND = "即办件"
+# Window variants of an item's process are keyed `<item code>@<window department>` (integration.py).
+WINDOW_PROCESS_SEPARATOR = "@"
+
+
 class MaterialStatus(models.TextChoices):
     UPLOADED = "uploaded", _("已上传")
     HELD_BY_GOVERNMENT = "held_by_government", _("政府部门已持有")

@@ -37,6 +37,7 @@ def receipt_context(case, request=None) -> dict:
         "case": case, "url": url, "qr": qr_data_uri(url),
         "applicant": person_label(case.applicant),
         "submitted_by": person_label(case.submitted_by) if case.is_proxy else "",
+        "window_clerk": (case.submitted_by.display_name or case.submitted_by.get_username()) if case.is_window else "",
         "submitted_at": timezone.localtime(case.submitted_at),
         "printed_at": timezone.localtime(),
     }

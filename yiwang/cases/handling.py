@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.identity.selectors import active_memberships, subject_index
+from yiwang.identity.selectors import active_memberships, staff_department_code, subject_index
 from yiwang.licenses.constants import HOLDER_LEGAL
 from yiwang.licenses.services import LicenseError, license_issue
 from yiwang.notifications.services import inbox_post
@@ -31,9 +31,11 @@ from .constants import (
     APPEAL_DAYS,
     HOLDER_CODE_FIELDS,
     HOLDER_NAME_FIELDS,
+    IMMEDIATE_CASE_KIND,
     ISSUE_DATE_FIELDS,
     ISSUER_FIELDS,
     LAWSUIT_MONTHS,
+    WINDOW_PROCESS_SEPARATOR,
     CaseStatus,
     DocumentKind,
 )
@@ -75,6 +77,16 @@ def _department_name(case: Case) -> str:
     from yiwang.catalog.models import Department
 
     return Department.objects.filter(code=case.department_code).values_list("name", flat=True).first() or ""
+
+
+def is_immediate(case: Case) -> bool:
+    """即办件: decided on the spot (the item version's 办件类型)."""
+    version = case.item_version
+    if version is None:
+        from yiwang.catalog.selectors import published_version_for
+
+        version = published_version_for(case.item_code)
+    return version is not None and version.case_kind.label == IMMEDIATE_CASE_KIND
 
 
 def promised_days(case: Case) -> int:
@@ -150,7 +162,9 @@ def _notify(case: Case, *, subject: str, body: str, email: bool = True) -> None:
     text = _("办件编号：%(number)s\n%(body)s") % {"number": case.number, "body": body}
     for recipient_hash in _recipient_hashes(case):
         inbox_post(recipient_hash=recipient_hash, subject=subject, body=text, link=link)
-    addresses = list(dict.fromkeys(u.email for u in (case.applicant, case.submitted_by) if u.email))
+    # The proxy hears too; a window clerk does not (the case is the citizen's, followed online).
+    people = (case.applicant, case.submitted_by) if case.is_proxy else (case.applicant,)
+    addresses = list(dict.fromkeys(u.email for u in people if u.email))
     if email and addresses:
         _send_mail_later(subject, f"{text}\n{case_url(case)}", addresses)
 
@@ -342,6 +356,23 @@ def _on_completed(case, instance, task, data):
         _notify(case, subject=_("申请不予受理"), body=_("理由：%(reasons)s") % {"reasons": reasons})
 
 
+def _on_stage_started(case, instance, task, data):
+    """A window case: the clerk who took it in gets its tasks queued to the window's department: the
+    acceptance (first stage) always, the later stages of a 即办件 too (decided on the spot)."""
+    if not case.is_window or not (instance.position == 1 or is_immediate(case)):
+        return
+    from yiwang.workflow import selectors as tasks
+
+    clerk = case.submitted_by
+    department = staff_department_code(clerk)
+    if not department or department not in data.get("departments", []):
+        return
+    rows = tasks.tasks_for_department(department, subject_type=SUBJECT_TYPE, subject_id=case.number)
+    for row in rows:
+        if row["assignee_id"] is None and row["stage__position"] == instance.position:
+            workflow.task_assign(task=tasks.task_for_department(department, row["id"]), assignee=clerk, actor=clerk)
+
+
 def _on_terminated(case, instance, task, data):
     case.status = CaseStatus.TERMINATED
     case.save(update_fields=["status"])
@@ -357,6 +388,7 @@ _EVENTS = {
     EventName.RESUMED: _on_resumed,
     EventName.COMPLETED: _on_completed,
     EventName.TERMINATED: _on_terminated,
+    EventName.STAGE_STARTED: _on_stage_started,
 }
 
 
@@ -372,6 +404,8 @@ class CaseHandler:
                _("事项"): f"{case.item_code} {case.item_name}", _("申请人"): applicant_label(case)}
         if case.is_proxy:
             out[_("代办人")] = person_label(case.submitted_by)
+        elif case.is_window:
+            out[_("受理窗口")] = _("综合窗口 · %(name)s") % {"name": _name(case.submitted_by)}
         out[_("送达方式")] = case.get_delivery_display()
         return out
 
@@ -379,8 +413,11 @@ class CaseHandler:
         handle = _EVENTS.get(event_name)
         if handle is None:
             return
+        if event_name == EventName.STAGE_STARTED and WINDOW_PROCESS_SEPARATOR not in instance.definition.key:
+            return  # only window processes assign their stages (no case lock for the others)
         case = (Case.objects.select_for_update(of=("self",))
-                .select_related("applicant", "submitted_by", "application", "item_version__department")
+                .select_related("applicant", "submitted_by", "application", "item_version__department",
+                                "item_version__case_kind")
                 .filter(number=instance.subject_id).first())
         if case is None:
             raise RuntimeError(f"workflow event for unknown case {instance.subject_id}")

@@ -20,6 +20,7 @@ from .constants import (
     ApplicationStatus,
     CaseResult,
     CaseStatus,
+    Channel,
     Delivery,
     DocumentKind,
     MaterialStatus,
@@ -55,6 +56,8 @@ class Application(TimeStampedModel):
     # 送达方式 chosen when applying; each case copies it and may change it until it concludes.
     delivery = models.CharField(_("送达方式"), max_length=10, choices=Delivery.choices, default=Delivery.ONLINE)
     delivery_address = EncryptedTextField(_("邮寄地址"), blank=True, default="")
+    # How it was started, then how it was submitted (the submit sets it from who submits).
+    channel = models.CharField(_("申报渠道"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -83,7 +86,12 @@ class Application(TimeStampedModel):
 
     @property
     def is_proxy(self) -> bool:
-        return self.applicant_id != self.submitted_by_id
+        """代办: someone else applies for the applicant (a window clerk is not a proxy)."""
+        return self.applicant_id != self.submitted_by_id and self.channel != Channel.WINDOW
+
+    @property
+    def is_window(self) -> bool:
+        return self.channel == Channel.WINDOW
 
     @property
     def item_codes(self) -> list[str]:
@@ -150,6 +158,7 @@ class Case(models.Model):
     suspension_reason = models.TextField(_("暂停原因"), blank=True)
     delivery = models.CharField(_("送达方式"), max_length=10, choices=Delivery.choices, default=Delivery.ONLINE)
     delivery_address = EncryptedTextField(_("邮寄地址"), blank=True, default="")
+    channel = models.CharField(_("申报渠道"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -163,7 +172,11 @@ class Case(models.Model):
 
     @property
     def is_proxy(self) -> bool:
-        return self.applicant_id != self.submitted_by_id
+        return self.applicant_id != self.submitted_by_id and self.channel != Channel.WINDOW
+
+    @property
+    def is_window(self) -> bool:
+        return self.channel == Channel.WINDOW
 
 
 class CaseNumberCounter(models.Model):

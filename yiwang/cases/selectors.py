@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,8 +14,8 @@ from yiwang.licenses.selectors import licenses_of
 from yiwang.workflow import selectors as workflow
 from yiwang.workflow.constants import EventName, WarningState
 
-from . import permissions
-from .constants import ApplicationStatus, SupplyKind
+from . import handling, permissions
+from .constants import ApplicationStatus, Channel, SupplyKind
 from .handling import SUBJECT_TYPE
 from .models import Application, ApplicationMaterial, Case, CaseDocument, CaseSupply
 
@@ -36,8 +38,13 @@ def application_for(user, pk) -> Application | None:
     return application
 
 
+# What a user started for someone else, as a proxy (a window clerk's work is listed at the window).
+def _own_or_proxied(user) -> Q:
+    return Q(applicant=user) | (Q(submitted_by=user) & ~Q(channel=Channel.WINDOW))
+
+
 def drafts_of(user, *, item_code: str = "", life_event_code: str = "") -> QuerySet[Application]:
-    drafts = Application.objects.filter(Q(applicant=user) | Q(submitted_by=user), status=ApplicationStatus.DRAFT)
+    drafts = Application.objects.filter(_own_or_proxied(user), status=ApplicationStatus.DRAFT)
     if item_code:
         drafts = drafts.filter(item_code=item_code)
     if life_event_code:
@@ -60,7 +67,7 @@ def cases_of(user, *, status: str | None = None, result: str | None = None) -> Q
     """The cases where the user is the applicant or the one who applied (proxy)."""
     if not user.is_authenticated:
         return Case.objects.none()
-    cases = Case.objects.filter(Q(applicant=user) | Q(submitted_by=user))
+    cases = Case.objects.filter(_own_or_proxied(user))
     if status:
         cases = cases.filter(status=status)
     if result:
@@ -89,8 +96,12 @@ def instance_of(case: Case):
 def case_timeline(case: Case, instance=None) -> list[dict]:
     """[{at, actor, action, action_label, comment, stage, department}], oldest first, from submission."""
     submitted_by = case.submitted_by.display_name or case.submitted_by.get_username()
-    rows = [{"at": case.submitted_at, "actor": submitted_by, "action": "submitted", "action_label": _("提交申请"),
-             "comment": "", "stage": "", "department": ""}]
+    row = {"at": case.submitted_at, "actor": submitted_by, "action": "submitted", "action_label": _("提交申请"),
+           "comment": "", "stage": "", "department": ""}
+    if case.is_window:
+        row.update(action_label=_("综合窗口提交申请"), comment=_("申请人到综合窗口办理，由窗口受理人员代为填报提交（无差别全科受理）。"),
+                   department=staff_department_code(case.submitted_by) or "")
+    rows = [row]
     instance = instance if instance is not None else instance_of(case)
     if instance is not None:
         rows += [{"at": r["at"], "actor": r["actor_label"], "action": r["action"], "action_label": r["action_label"],
@@ -139,6 +150,44 @@ def document_for(user, number: str, pk) -> CaseDocument | None:
     if case is None:
         return None
     return case.documents.filter(pk=pk).first()
+
+
+# --- the comprehensive window --------------------------------------------------------------------------
+
+def _day_bounds(day):
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return start, start + dt.timedelta(days=1)
+
+
+def window_drafts_of(clerk, *, day=None) -> QuerySet[Application]:
+    """Drafts the clerk started at the window (on `day`, local time)."""
+    drafts = Application.objects.filter(submitted_by=clerk, channel=Channel.WINDOW, status=ApplicationStatus.DRAFT)
+    if day is not None:
+        start, end = _day_bounds(day)
+        drafts = drafts.filter(created_at__gte=start, created_at__lt=end)
+    return drafts.select_related("applicant").order_by("-created_at", "-id")
+
+
+def window_cases_of(clerk, *, day=None) -> QuerySet[Case]:
+    """Cases the clerk submitted at the window (on `day`, local time), newest first."""
+    cases = Case.objects.filter(submitted_by=clerk, channel=Channel.WINDOW)
+    if day is not None:
+        start, end = _day_bounds(day)
+        cases = cases.filter(submitted_at__gte=start, submitted_at__lt=end)
+    return cases.select_related("applicant").order_by("-submitted_at", "-id")
+
+
+def is_immediate(case: Case) -> bool:
+    """即办件: decided on the spot (at the window, by the clerk who took it in)."""
+    return handling.is_immediate(case)
+
+
+def window_case_for(clerk, number: str) -> Case | None:
+    """A case the clerk took in at the window, while they are a window clerk; None otherwise (→ 404)."""
+    if not permissions.is_window_clerk(clerk):
+        return None
+    return (Case.objects.select_related("applicant", "submitted_by", "application", "item_version__case_kind")
+            .filter(number=number, submitted_by=clerk, channel=Channel.WINDOW).first())
 
 
 # --- staff ----------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from yiwang.identity.constants import AccountKind
 from yiwang.identity.selectors import active_memberships, proxy_grant_for
 from yiwang.licenses.services import LicenseError, license_use
 
-from . import integration, joint_form, prefill, selectors
+from . import integration, joint_form, permissions, prefill, selectors
 from .constants import (
     MAGIC_TYPES,
     MAX_UPLOAD_MB,
@@ -28,6 +28,7 @@ from .constants import (
     SERIAL_DIGITS,
     ApplicationStatus,
     CaseStatus,
+    Channel,
     Delivery,
     MaterialStatus,
     ScanStatus,
@@ -57,7 +58,8 @@ class SubmitResult:
 
 
 def _on_behalf_label(application: Application) -> str:
-    return application.applicant.get_username() if application.is_proxy else ""
+    # A proxy or a window clerk acts for the applicant: the audit trail names both.
+    return application.applicant.get_username() if application.applicant_id != application.submitted_by_id else ""
 
 
 def _display_name(user) -> str:
@@ -90,22 +92,17 @@ def _subject_uscc(applicant) -> str:
     return membership.entity_uscc if membership else ""
 
 
-@transaction.atomic
-def application_start(*, user, item_code: str = "", life_event_code: str = "", on_behalf_of=None) -> Application:
-    """A draft with the joint form prefilled from the registries and licences. Raises ValidationError
-    (unknown item or life event, no valid proxy grant)."""
-    title, versions = joint_form.bundle(item_code=item_code, life_event_code=life_event_code)
+def _application_create(*, user, applicant, grant, channel: str, title: str, versions, item_code: str,
+                        life_event_code: str, purpose: str) -> Application:
+    """A draft for `applicant` started by `user` (themself, their proxy or a window clerk): the joint
+    form prefilled as the applicant's own data read, and the licences they hold as materials."""
     codes = [v.item.code for v in versions]
-    applicant, grant = _principal(user, on_behalf_of, codes)
     fields, file_materials = joint_form.merge_fields(versions)
-    purpose = _("预填申报表：%(title)s") % {"title": title}
-    if grant is not None:
-        purpose += _("（代办人：%(name)s）") % {"name": _display_name(user)}
     uscc = _subject_uscc(applicant)
     pre = prefill.prefill(applicant=applicant, fields=fields, purpose=purpose, uscc=uscc)
     application = Application(
         applicant=applicant, submitted_by=user, proxy_grant=grant, item_code=item_code or "",
-        life_event_code=life_event_code or "", title=title, subject_uscc=uscc,
+        life_event_code=life_event_code or "", title=title, subject_uscc=uscc, channel=channel,
         items=[{"code": v.item.code, "name": v.name, "version_id": v.pk, "department": v.department.code}
                for v in versions],
         form=joint_form.form_definition(fields, sources=pre.sources, facts=pre.facts),
@@ -129,8 +126,42 @@ def application_start(*, user, item_code: str = "", life_event_code: str = "", o
     ApplicationMaterial.objects.bulk_create(rows)
     audit_record(action="application.start", actor=user, target_type="cases.Application",
                  target_id=str(application.pk), on_behalf_of=_on_behalf_label(application),
-                 data={"items": codes, "life_event": life_event_code or "", "prefilled": sorted(pre.sources)})
+                 data={"items": codes, "life_event": life_event_code or "", "prefilled": sorted(pre.sources),
+                       "channel": channel})
     return application
+
+
+@transaction.atomic
+def application_start(*, user, item_code: str = "", life_event_code: str = "", on_behalf_of=None) -> Application:
+    """A draft with the joint form prefilled from the registries and licences. Raises ValidationError
+    (unknown item or life event, no valid proxy grant)."""
+    title, versions = joint_form.bundle(item_code=item_code, life_event_code=life_event_code)
+    applicant, grant = _principal(user, on_behalf_of, [v.item.code for v in versions])
+    purpose = _("预填申报表：%(title)s") % {"title": title}
+    if grant is not None:
+        purpose += _("（代办人：%(name)s）") % {"name": _display_name(user)}
+    return _application_create(user=user, applicant=applicant, grant=grant,
+                               channel=Channel.PROXY if grant is not None else Channel.ONLINE, title=title,
+                               versions=versions, item_code=item_code, life_event_code=life_event_code,
+                               purpose=purpose)
+
+
+@transaction.atomic
+def application_start_at_window(*, clerk, applicant, item_code: str = "", life_event_code: str = "") -> Application:
+    """综合窗口 (无差别全科受理): a window clerk starts any item or life event for a citizen who is present,
+    with the same joint form and prefill as online (read as the applicant's own data; the purpose
+    names the clerk). The clerk may fill, upload and submit it while it is a draft. Raises
+    PermissionDenied (not a window clerk) or ValidationError (no real-name account, unknown item)."""
+    if not permissions.is_window_clerk(clerk):
+        raise PermissionDenied(_("只有综合窗口受理人员可以在窗口代为申报。"))
+    if (applicant is None or not applicant.is_active or applicant.kind == AccountKind.STAFF
+            or not applicant.id_number_hash):
+        raise ValidationError({"applicant": [_("申请人须先注册实名账号。")]})
+    title, versions = joint_form.bundle(item_code=item_code, life_event_code=life_event_code)
+    purpose = _("预填申报表：%(title)s（综合窗口受理：%(name)s）") % {"title": title, "name": _display_name(clerk)}
+    return _application_create(user=clerk, applicant=applicant, grant=None, channel=Channel.WINDOW, title=title,
+                               versions=versions, item_code=item_code, life_event_code=life_event_code,
+                               purpose=purpose)
 
 
 # --- drafts ----------------------------------------------------------------------------------------------
@@ -278,7 +309,8 @@ def _submit_errors(application: Application) -> tuple[dict, dict]:
 def _record_license_uses(*, user, application: Application, cases: list[Case], licenses: dict) -> dict:
     """One licence use per (held material, case of an item that asks for it); errors by field."""
     errors = []
-    principal = application.applicant if application.is_proxy else None
+    # Someone other than the applicant (a proxy, a window clerk) uses the applicant's licences for them.
+    principal = application.applicant if user.pk != application.applicant_id else None
     for material in application.materials.filter(pk__in=list(licenses)):
         on_behalf_of = None if material.of_proxy else principal  # the proxy's own licence is theirs
         ids = []
@@ -337,6 +369,16 @@ def application_submit(*, user, application: Application, idempotency_key: str =
         return replayed
 
 
+def _submit_channel(application: Application, user) -> str:
+    """Who submits decides the channel: the applicant online, the clerk who started it at the window
+    (permissions let no other clerk reach the draft), anyone else under a proxy grant."""
+    if user.pk == application.applicant_id:
+        return Channel.ONLINE
+    if application.channel == Channel.WINDOW and user.pk == application.submitted_by_id:
+        return Channel.WINDOW
+    return Channel.PROXY
+
+
 @transaction.atomic
 def _submit(*, user, application: Application, key: str, endpoint: str, delivery=None) -> SubmitResult:
     locked = Application.objects.select_for_update(of=("self",)).select_related("applicant", "submitted_by").get(
@@ -350,6 +392,7 @@ def _submit(*, user, application: Application, key: str, endpoint: str, delivery
         raise ValidationError(errors)
     if delivery:
         locked.delivery, locked.delivery_address = delivery
+    locked.channel = _submit_channel(locked, user)
     now = timezone.now()
     day = timezone.localdate(now)
     # Number in item-code order: two bundles sharing items then lock the counters in the same order.
@@ -358,20 +401,20 @@ def _submit(*, user, application: Application, key: str, endpoint: str, delivery
         number=numbers[row["code"]], application=locked, item_code=row["code"], item_name=row["name"],
         item_version_id=row["version_id"], department_code=row["department"], submitted_at=now,
         applicant=locked.applicant, submitted_by=user, delivery=locked.delivery,
-        delivery_address=locked.delivery_address,
+        delivery_address=locked.delivery_address, channel=locked.channel,
     ) for row in locked.items]
     errors = _record_license_uses(user=user, application=locked, cases=cases, licenses=licenses)
     if errors:
         raise ValidationError(errors)  # rolls the cases back too
     locked.status, locked.submitted_at, locked.submitted_by = ApplicationStatus.SUBMITTED, now, user
     locked.save(update_fields=["status", "submitted_at", "submitted_by", "delivery", "delivery_address",
-                               "updated_at"])
+                               "channel", "updated_at"])
     body = {"cases": [{"number": c.number, "item": c.item_code, "item_name": c.item_name, "status": c.status}
                       for c in cases]}
     audit_record(action="application.submit", actor=user, target_type="cases.Application",
                  target_id=str(locked.pk), on_behalf_of=_on_behalf_label(locked),
                  data={"cases": [c.number for c in cases], "applicant": _display_name(locked.applicant),
-                       "submitted_by": _display_name(user)})
+                       "submitted_by": _display_name(user), "channel": locked.channel})
     for case in cases:
         integration.case_start_workflow(case)
     if key:

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -146,7 +146,17 @@ def application_page(request, pk: int):
     numbers = "、".join(c["number"] for c in result.body["cases"])
     messages.success(request, _("申报已提交，办件编号：%(numbers)s。") % {"numbers": numbers})
     first = result.body["cases"][0]["number"]
+    if request.user.pk != application.applicant_id and application.is_window:
+        return redirect(_window_case_url(first))
     return redirect("cases:case-detail", number=first)
+
+
+def _window_case_url(number: str) -> str:
+    """The window clerk goes on at the window (accepting the case there); the case page is the citizen's."""
+    try:
+        return reverse("hall:window-case", args=[number])
+    except NoReverseMatch:  # the hall app is not installed
+        return reverse("workflow:tasks")
 
 
 @require_POST

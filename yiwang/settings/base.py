@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "yiwang.cases",
     "yiwang.notifications",
     "yiwang.workflow",
+    "yiwang.hall",
     "yiwang.api",
 ]
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from .. import joint_form, selectors
-from ..constants import CaseResult, CaseStatus, Delivery, MaterialStatus
+from ..constants import CaseResult, CaseStatus, Channel, Delivery, MaterialStatus
 
 
 class ApplicationStartSerializer(serializers.Serializer):
@@ -68,6 +68,7 @@ class ApplicationSerializer(serializers.Serializer):
     life_event = serializers.CharField(allow_null=True)
     applicant = serializers.DictField()
     submitted_by = serializers.DictField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
     fields = ApplicationFieldSerializer(many=True)
     materials = ApplicationMaterialSerializer(many=True)
     cases = CaseRefSerializer(many=True)
@@ -130,6 +131,7 @@ class CaseSummarySerializer(serializers.Serializer):
     deadline = serializers.DateField(allow_null=True)
     concluded_at = serializers.DateTimeField(allow_null=True)
     result = serializers.ChoiceField(choices=CaseResult.choices, allow_null=True)
+    channel = serializers.ChoiceField(choices=Channel.choices)
 
 
 class CaseSerializer(CaseSummarySerializer):
@@ -197,7 +199,7 @@ def application_body(application) -> dict:
         "id": application.pk, "status": application.status, "title": application.title,
         "item": application.item_code or None, "life_event": application.life_event_code or None,
         "applicant": _person(application.applicant), "submitted_by": _person(application.submitted_by),
-        "fields": joint_form.field_rows(application.form, application.values),
+        "channel": application.channel, "fields": joint_form.field_rows(application.form, application.values),
         "materials": [material_row(application, m) for m in application.materials.order_by("position", "id")],
         "cases": [case_ref(c) for c in application.cases.order_by("id")],
         "created_at": application.created_at, "updated_at": application.updated_at,
@@ -208,7 +210,7 @@ def case_summary(case) -> dict:
     return {"number": case.number, "item": case.item_code, "item_name": case.item_name,
             "department": case.department_code, "status": case.status, "submitted_at": case.submitted_at,
             "accepted_at": case.accepted_at, "deadline": case.deadline, "concluded_at": case.concluded_at,
-            "result": case.result}
+            "result": case.result, "channel": case.channel}
 
 
 def license_row(license) -> dict:
