@@ -47,3 +47,16 @@ def test_staff_inbox_and_supervision(page, audit):
     page.goto("/workflow/supervision/")
     assert page.locator("h1").inner_text() == "电子监察"
     audit(page, "workflow-2-supervision")
+
+
+def test_comprehensive_window_finds_the_citizen(page, audit):
+    _login(page, "clerk", staff=True)
+    page.goto("/hall/window/")
+    audit(page, "hall-1-window")
+    page.locator("#id_number").fill(DEMO_PEOPLE["citizen"][3])
+    page.get_by_role("button", name="查找", exact=True).click()
+    page.wait_for_url(re.compile(r"/hall/window/person/"))
+    body = page.locator("main").inner_text()
+    assert DEMO_PEOPLE["citizen"][3] not in body and DEMO_PEOPLE["citizen"][3][-4:] in body
+    assert DEMO_PEOPLE["citizen"][3] not in page.url
+    audit(page, "hall-2-person")
