@@ -6,7 +6,7 @@ MANAGE := $(UV) run --frozen python manage.py
 PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-unit test-browser setup deps python-deps node-deps static messages db demo browser lint bench clean
+.PHONY: run test test-unit test-browser setup deps system-deps python-deps node-deps static messages db demo browser lint bench clean
 
 run: setup db demo
 	@echo "Yiwang on http://127.0.0.1:$(PORT)/  (demo accounts: see README.md)"
@@ -22,7 +22,12 @@ test-unit: setup
 test-browser: setup browser
 	$(UV) run --frozen pytest e2e -m browser
 
-setup: deps static messages
+setup: deps system-deps static messages
+
+# PDFs (licences, receipts, notices) are rendered by WeasyPrint: Pango and a CJK font.
+system-deps:
+	@dpkg -s libpangoft2-1.0-0 >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null)
+	@dpkg -s fonts-noto-cjk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null)
 
 deps: python-deps node-deps
 
