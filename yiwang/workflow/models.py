@@ -120,7 +120,12 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["due_on", "id"]
-        indexes = [models.Index(fields=["department", "state", "due_on", "id"], name="workflow_task_inbox")]
+        # The inbox of one state (with the warning, so the warning filter's count reads the index only),
+        # and of all states (?state=all: soonest due first without sorting every task the department
+        # ever had). docs/benchmarks.md, "Cases: submit throughput and staff inbox".
+        indexes = [models.Index(fields=["department", "state", "due_on", "id"], include=["warning"],
+                                name="workflow_task_inbox"),
+                   models.Index(fields=["department", "due_on", "id"], name="workflow_task_department_due")]
         verbose_name = _("待办任务")
         verbose_name_plural = _("待办任务")
 

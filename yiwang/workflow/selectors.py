@@ -38,6 +38,20 @@ def legal_actions(task: Task) -> list[str]:
                   final=is_final_stage(task.stage), pending_materials=bool(instance.pending_materials))
 
 
+class TaskRows(QuerySet):
+    """The rows of tasks_for_department. Its count() (the paginators' total) counts the filtered tasks
+    without the joins that only bring the instance's, definition's and stage's columns: inner joins on
+    non-null foreign keys change no count, but PostgreSQL still performs them (95 ms for the 15,000 open
+    tasks of one department among 1,000,000 cases, docs/benchmarks.md; an index-only count without)."""
+
+    counted: QuerySet | None = None  # not carried to clones: a further filter would change the count
+
+    def count(self) -> int:
+        if self.counted is not None and self._result_cache is None:
+            return self.counted.count()
+        return super().count()
+
+
 _ROW_FIELDS = ("id", "state", "department", "due_on", "warning", "created_at", "assignee_id",
                "instance_id", "instance__subject_type", "instance__subject_id", "instance__title",
                "instance__definition_id", "instance__definition__key", "instance__state",
@@ -53,7 +67,7 @@ def tasks_for_department(code: str, *, state: str | None = TaskState.OPEN, warni
     where = Q(department=code)
     if assignee is not None:
         where |= Q(assignee=assignee)
-    tasks = Task.objects.filter(where)
+    tasks = TaskRows(model=Task).filter(where)
     if state:
         tasks = tasks.filter(state=state)
     if warning:
@@ -66,7 +80,9 @@ def tasks_for_department(code: str, *, state: str | None = TaskState.OPEN, warni
         tasks = tasks.filter(instance__definition__key=item)
     if due_before:
         tasks = tasks.filter(due_on__lte=due_before)
-    return tasks.order_by("due_on", "id").values(*_ROW_FIELDS)
+    rows = tasks.order_by("due_on", "id").values(*_ROW_FIELDS)
+    rows.counted = tasks.order_by()
+    return rows
 
 
 def with_actions(rows) -> list[dict]:

@@ -1,0 +1,67 @@
+"""Patches the submit benchmark can apply, each named in its results, to measure a change before it
+is made in the owning app:
+
+- `workflow`: a stand-in for the cases → workflow seam while yiwang/cases/integration.py is still a
+  no-op, so a submit pays for what it will cost: the item's process definition, a workflow instance,
+  its first task, the timeline event and their audit entries. Applied only when a probe submit shows
+  that no instance was started.
+- `license_lock`: licenses.services.license_use locks the licence row only (`of=("self",)`), as
+  cases.services._locked_draft does, instead of the licence and every row it joins (licence type,
+  issuing department, signing key).
+- `stamp_deferred`: the stamped copy (加注件) PDF is not rendered inside the submit: license_use
+  hashes a stand-in of the same content instead (the licence token and the stamp text), as it would
+  if the PDF were rendered after commit (a Celery task) or on first download.
+"""
+
+import os
+
+SUBJECT_TYPE = "case"
+
+
+def _start_workflow(case):
+    from yiwang.workflow.services import instance_start, process_for_item
+
+    instance_start(definition=process_for_item(case.item_code), subject_type=SUBJECT_TYPE,
+                   subject_id=case.number, title=case.item_name)
+
+
+def _workflow() -> None:
+    from yiwang.cases import integration
+
+    integration.case_start_workflow = _start_workflow
+
+
+def _license_lock() -> None:
+    from django.db.models.query import QuerySet
+
+    from yiwang.licenses.models import License
+
+    original = QuerySet.select_for_update
+
+    def select_for_update(self, nowait=False, skip_locked=False, of=(), no_key=False):
+        if self.model is License and not of:
+            of = ("self",)
+        return original(self, nowait=nowait, skip_locked=skip_locked, of=of, no_key=no_key)
+
+    QuerySet.select_for_update = select_for_update
+
+
+def _stamp_deferred() -> None:
+    from yiwang.licenses import documents
+
+    def license_pdf(license, *, token, stamp_text, **kwargs):
+        return f"{license.identifier}\n{token}\n{stamp_text}".encode()
+
+    documents.license_pdf = license_pdf
+
+
+PATCHES = {"workflow": _workflow, "license_lock": _license_lock, "stamp_deferred": _stamp_deferred}
+
+
+def install(names) -> None:
+    for name in names:
+        PATCHES[name]()
+
+
+def install_from_env() -> None:
+    install([n for n in os.environ.get("BENCH_PATCHES", "").split(",") if n])
