@@ -296,7 +296,9 @@ def license_use(*, license: License, item_code: str, item_name: str, case_number
         raise ValidationError(_("用证须注明事项名称和办件编号。"))
     if valid_days < 1:
         raise ValidationError({"valid_days": [_("加注件有效天数至少为1天。")]})
-    license = License.objects.select_for_update().select_related(
+    # Lock the licence row only: locking the joined issuer, type and key rows made every submit that
+    # uses a licence of the same department wait for (and deadlock with) every other one.
+    license = License.objects.select_for_update(of=("self",)).select_related(
         "license_type", "issuer", "signing_key").get(pk=license.pk)
     if license.status != LicenseStatus.VALID or license.is_expired():
         raise LicenseNotUsable(_("证照状态为“%(status)s”，不能用于办事。")
