@@ -145,8 +145,9 @@ class LicenseUse(models.Model):
     used_at = models.DateTimeField(_("用证时间"), default=timezone.now)
     valid_until = models.DateField(_("加注件有效期至"))
     stamp_text = models.CharField(_("加注内容"), max_length=300)
-    stamped_copy = models.FileField(_("加注件"), upload_to=stamped_copy_path, max_length=200)
-    stamped_sha256 = models.CharField(_("加注件SHA-256"), max_length=64)
+    # Rendered after the use commits (a job, or on first download): a PDF costs ~0.3 s.
+    stamped_copy = models.FileField(_("加注件"), upload_to=stamped_copy_path, max_length=200, blank=True)
+    stamped_sha256 = models.CharField(_("加注件SHA-256"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-used_at", "-id"]

@@ -286,10 +286,7 @@ def _user_label(user) -> str:
 @transaction.atomic
 def license_use(*, license: License, item_code: str, item_name: str, case_number: str, purpose: str = "",
                 used_by, on_behalf_of=None, valid_days: int = STAMPED_COPY_VALID_DAYS) -> LicenseUse:
-    """Record one use of a licence in a case and keep its stamped copy (加注件): a PDF of the licence
-    with the purpose stamped on it, and the SHA-256 of that PDF."""
-    from .documents import license_pdf
-
+    """Record one use of a licence in a case; its stamped copy (加注件) follows after commit."""
     if not permissions.can_use(used_by, license, on_behalf_of=on_behalf_of, item_code=item_code):
         raise PermissionDenied(_("您无权使用该证照。"))
     if not (item_name.strip() and case_number.strip()):
@@ -308,17 +305,37 @@ def license_use(*, license: License, item_code: str, item_name: str, case_number
     if license.valid_until:
         valid_until = min(valid_until, license.valid_until)
     text = stamp_text(item_name=item_name, case_number=case_number, valid_until=valid_until)
-    pdf = license_pdf(license, token=license_token(license), stamp_text=text)
-    use = LicenseUse(
+    use = LicenseUse.objects.create(
         license=license, item_code=item_code, item_name=item_name, case_number=case_number, purpose=purpose,
         used_by=used_by, used_by_label=_user_label(used_by), on_behalf_of=on_behalf_of,
         on_behalf_of_label=_user_label(on_behalf_of), used_at=now, valid_until=valid_until, stamp_text=text,
-        stamped_sha256=hashlib.sha256(pdf).hexdigest(),
     )
-    use.stamped_copy.save(f"{license.pk}-{secrets.token_hex(8)}.pdf", ContentFile(pdf), save=False)
-    use.save()
     audit_record(action="license.use", actor=used_by, target_type="licenses.License",
                  target_id=str(license.pk), on_behalf_of=on_behalf_of.get_username() if on_behalf_of else "",
                  data={"identifier": license.identifier, "use": use.pk, "item_code": item_code,
-                       "case_number": case_number, "sha256": use.stamped_sha256})
+                       "case_number": case_number})
+    # The stamped copy is rendered after commit, outside the applicant's submit transaction.
+    from .tasks import render_stamped_copy
+
+    transaction.on_commit(lambda: render_stamped_copy.delay(use.pk))
+    return use
+
+
+@transaction.atomic
+def stamped_copy_render(*, use: LicenseUse) -> LicenseUse:
+    """Render and keep the stamped copy (加注件) of a use, once: a PDF of the licence with the purpose
+    stamped on it, and its SHA-256 in the audit trail. Safe to call again (job retry, download)."""
+    from .documents import license_pdf
+
+    use = LicenseUse.objects.select_for_update(of=("self",)).select_related("license").get(pk=use.pk)
+    if use.stamped_copy:
+        return use
+    license = License.objects.select_related("license_type", "issuer", "signing_key").get(pk=use.license_id)
+    pdf = license_pdf(license, token=license_token(license), stamp_text=use.stamp_text)
+    use.stamped_sha256 = hashlib.sha256(pdf).hexdigest()
+    use.stamped_copy.save(f"{license.pk}-{secrets.token_hex(8)}.pdf", ContentFile(pdf), save=False)
+    use.save(update_fields=["stamped_copy", "stamped_sha256"])
+    audit_record(action="license.stamped_copy", target_type="licenses.LicenseUse", target_id=str(use.pk),
+                 data={"identifier": license.identifier, "case_number": use.case_number,
+                       "sha256": use.stamped_sha256})
     return use

@@ -42,7 +42,7 @@ def license_pdf_view(request, identifier: str):
 @never_cache
 @login_required
 def stamped_copy(request, identifier: str, use_id: int):
-    use = selectors.own_license_use(request.user, identifier, use_id)
+    use = services.stamped_copy_render(use=selectors.own_license_use(request.user, identifier, use_id))
     return FileResponse(use.stamped_copy.open("rb"), content_type="application/pdf",
                         filename=f"stamped-{use.license.type_code}-{use.pk}.pdf", as_attachment=False)
 

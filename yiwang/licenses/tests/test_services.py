@@ -138,8 +138,10 @@ def use(license, user, **kwargs):
     return services.license_use(license=license, used_by=user, **(values | kwargs))
 
 
-def test_use_records_and_keeps_a_stamped_copy(id_card, citizen):
-    record = use(id_card, citizen, valid_days=10)
+def test_use_records_and_keeps_a_stamped_copy(id_card, citizen, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        record = use(id_card, citizen, valid_days=10)
+    record.refresh_from_db()
     assert record.license == id_card and record.used_by == citizen and record.used_by_label == "张伟"
     assert record.valid_until <= dt.date.today() + dt.timedelta(days=10)
     assert record.stamp_text.startswith("仅供办理「新生儿出生一件事」（办件编号 BJ2025000123）使用，有效期至 ")
@@ -149,6 +151,17 @@ def test_use_records_and_keeps_a_stamped_copy(id_card, citizen):
     assert content.startswith(b"%PDF") and hashlib.sha256(content).hexdigest() == record.stamped_sha256
     entry = AuditEntry.objects.get(action="license.use")
     assert entry.actor_id == citizen.pk and entry.data["case_number"] == "BJ2025000123"
+    assert AuditEntry.objects.get(action="license.stamped_copy").data["sha256"] == record.stamped_sha256
+
+
+def test_stamped_copy_is_rendered_after_commit_once(id_card, citizen, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        record = use(id_card, citizen)
+    assert not record.stamped_copy and len(callbacks) == 1  # the submit does not wait for the PDF
+    callbacks[0]()
+    record.refresh_from_db()
+    first = record.stamped_copy.name
+    assert first and services.stamped_copy_render(use=record).stamped_copy.name == first
 
 
 def test_stamped_copy_never_outlives_the_licence(citizen):
