@@ -3,6 +3,7 @@ with the demo people among them), the demo accounts and their licences. Idempote
 
 from django.core.management.base import BaseCommand
 
+from yiwang.cases.demo import create_demo_cases
 from yiwang.catalog.demo import load_demo_catalog
 from yiwang.identity.demo import create_demo_accounts
 from yiwang.licenses.demo import issue_demo_licenses
@@ -20,7 +21,8 @@ class Command(BaseCommand):
         load_demo_registry(persons=options["persons"])
         created = create_demo_accounts()
         licences = issue_demo_licenses()
+        cases = create_demo_cases()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data: {report.summary()}; lexicon entries changed: {lexicon_changed}; "
-            f"accounts created: {len(created)}; licences issued: {len(licences)}"
+            f"accounts created: {len(created)}; licences issued: {len(licences)}; cases submitted: {len(cases)}"
         ))
