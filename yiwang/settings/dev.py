@@ -14,9 +14,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "data_folder_in": str(_broker_dir / "queue"),
     "data_folder_out": str(_broker_dir / "queue"),
     "processed_folder": str(_broker_dir / "processed"),
+    # kombu's default is a "control" folder in the working directory.
+    "control_folder": str(_broker_dir / "control"),
     "store_processed": False,
 }
-for _folder in ("queue", "processed"):
+for _folder in ("queue", "processed", "control"):
     (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(_broker_dir / "beat-schedule")
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
