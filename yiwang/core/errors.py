@@ -5,6 +5,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -24,6 +25,21 @@ _DEFAULT_MESSAGES = {
     "conflict": lambda: _("该操作与当前状态冲突。"),
     "server_error": lambda: _("服务器内部错误，请稍后再试。"),
 }
+
+
+class Conflict(exceptions.APIException):
+    """409: a transition that is no longer legal (API.md), e.g. a task already completed."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = gettext_lazy("该操作与当前状态冲突。")
+
+
+def drf_validation_error(exc) -> exceptions.ValidationError:
+    """A Django ValidationError from a service as the API's 400 with per-field messages."""
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(exc.message_dict)
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
 
 
 def error_body(code: str, message: str | None = None, fields: dict | None = None) -> dict:

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from yiwang.core.errors import Conflict, drf_validation_error
 from yiwang.core.pagination import PageNumberPagination
 
 from .. import selectors, services
@@ -33,17 +34,6 @@ class AnyRenderer(renderers.JSONRenderer):
 
     media_type = "*/*"
     format = ""
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
-def field_errors(exc: DjangoValidationError) -> exceptions.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(exc.message_dict)
-    return exceptions.ValidationError({"non_field_errors": exc.messages})
 
 
 def _validated(serializer_class, data) -> dict:
@@ -65,7 +55,7 @@ class _View(APIView):
         try:
             return func(**kwargs)
         except DjangoValidationError as exc:
-            raise field_errors(exc) from None
+            raise drf_validation_error(exc) from None
         except services.Conflict as exc:
             raise Conflict(str(exc)) from None
 

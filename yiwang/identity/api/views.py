@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from yiwang.core.errors import error_body
+from yiwang.core.errors import Conflict, drf_validation_error, error_body
 
 from .. import selectors, services
 from ..auth import BearerTokenAuthentication
@@ -19,17 +19,6 @@ from ..models import ProxyAuthorisation
 from . import serializers as s
 
 TAGS = ["accounts"]
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
-def _raise_fields(exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        raise exceptions.ValidationError(exc.message_dict) from None
-    raise exceptions.ValidationError({"non_field_errors": exc.messages}) from None
 
 
 class _DeleteNeedsToken(BasePermission):
@@ -52,7 +41,7 @@ class RegisterView(AuthAPIView):
         try:
             user = services.citizen_register(**serializer.validated_data, request=request)
         except ValidationError as exc:
-            _raise_fields(exc)
+            raise drf_validation_error(exc) from None
         return Response(s.AccountSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -109,7 +98,7 @@ class ProxyListView(APIView):
         try:
             grant = services.proxy_grant(principal=request.user, **serializer.validated_data)
         except ValidationError as exc:
-            _raise_fields(exc)
+            raise drf_validation_error(exc) from None
         return Response(s.ProxyGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
@@ -146,7 +135,7 @@ class EntityAgentView(APIView):
         except PermissionDenied:
             raise exceptions.NotFound() from None
         except ValidationError as exc:
-            _raise_fields(exc)
+            raise drf_validation_error(exc) from None
         return Response({"entity": membership.entity_uscc, "agent": membership.user.username,
                          "role": membership.role, "valid_until": membership.valid_until},
                         status=status.HTTP_201_CREATED)

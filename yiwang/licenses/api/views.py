@@ -4,12 +4,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from yiwang.core.errors import Conflict
 from yiwang.core.pagination import PageNumberPagination
 
 from .. import selectors, services
@@ -19,11 +19,6 @@ from . import serializers as s
 TAGS = ["licenses"]
 PAGE_PARAMETERS = [OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
                    OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page; at most 100.")]
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class VerifyView(APIView):

@@ -1,27 +1,21 @@
 """Follow-up tasks of registry events for the staff of the department that must act."""
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from yiwang.core.errors import Conflict
 from yiwang.core.pagination import PageNumberPagination
+from yiwang.identity.permissions import IsDepartmentStaff
 from yiwang.identity.selectors import staff_department_code
 
 from .. import selectors, services
-from ..permissions import IsDepartmentStaff
 from . import serializers as s
 
 TAGS = ["registry"]
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = _("该操作与当前状态冲突。")
 
 
 class TaskList(APIView):

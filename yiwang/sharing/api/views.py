@@ -9,16 +9,18 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework import exceptions
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from yiwang.core.errors import Conflict, drf_validation_error
 from yiwang.core.ids import validate_id_number, validate_uscc
 from yiwang.core.masking import mask_id_number
 from yiwang.core.pagination import PageNumberPagination
 from yiwang.identity.constants import StaffRole
+from yiwang.identity.permissions import IsDepartmentStaff
 from yiwang.identity.selectors import has_role, staff_department_code
 
 from .. import selectors, services
@@ -30,28 +32,9 @@ from . import serializers as s
 _ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
 
 
-class IsDepartmentStaff(BasePermission):
-    """Staff accounts with a department; other accounts get 403 (a wrong kind of account, not an
-    object-level refusal)."""
-
-    def has_permission(self, request, view):
-        return bool(staff_department_code(request.user))
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
 class StaffAPIView(APIView):
     permission_classes = [IsAuthenticated, IsDepartmentStaff]
     throttle_classes = [UserRateThrottle]
-
-
-def _field_errors(exc: DjangoValidationError) -> exceptions.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(exc.message_dict)
-    return exceptions.ValidationError({"non_field_errors": exc.messages})
 
 
 def _validated(serializer_class, data) -> dict:
@@ -68,25 +51,32 @@ def _paginated(request, view, queryset, build):
 
 # --- registry look-ups ---------------------------------------------------------------------------------
 
+def _lookup(request, *, key: str, raw: str, validate, read) -> tuple[str, dict]:
+    """Shared by the person and entity look-ups: a malformed code is 400 on its field; a subject
+    that does not exist and elements the department may not read are the same 404 (no oracle)."""
+    try:
+        code = validate(raw)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError({key: exc.messages}) from None
+    params = _validated(s.LookupQuerySerializer, request.query_params)
+    try:
+        values = read(requester=request.user, elements=params["elements"], purpose=params["purpose"],
+                      case_number=params["case"], channel=AccessChannel.STAFF_LOOKUP, **{key: code})
+    except DjangoValidationError as exc:
+        raise drf_validation_error(exc) from None
+    except (SharingDenied, NotFound):
+        raise exceptions.NotFound() from None
+    return code, s.masked(values)
+
+
 class PersonLookup(StaffAPIView):
     @extend_schema(tags=["sharing"], parameters=[s.LookupQuerySerializer],
                    responses={200: s.PersonLookupSerializer, **_ERRORS},
                    summary="Read a living person's data elements under the sharing rules (logged)")
     def get(self, request, id_number: str):
-        try:
-            number = validate_id_number(id_number)
-        except DjangoValidationError as exc:
-            raise exceptions.ValidationError({"id_number": exc.messages}) from None
-        params = _validated(s.LookupQuerySerializer, request.query_params)
-        try:
-            values = services.person_data_read(
-                requester=request.user, id_number=number, elements=params["elements"], purpose=params["purpose"],
-                case_number=params["case"], channel=AccessChannel.STAFF_LOOKUP)
-        except DjangoValidationError as exc:
-            raise _field_errors(exc) from None
-        except (SharingDenied, NotFound):
-            raise exceptions.NotFound() from None
-        return Response({"id_number": mask_id_number(number), "values": s.masked(values)})
+        number, values = _lookup(request, key="id_number", raw=id_number, validate=validate_id_number,
+                                 read=services.person_data_read)
+        return Response({"id_number": mask_id_number(number), "values": values})
 
 
 class EntityLookup(StaffAPIView):
@@ -94,20 +84,8 @@ class EntityLookup(StaffAPIView):
                    responses={200: s.EntityLookupSerializer, **_ERRORS},
                    summary="Read an entity's data elements under the sharing rules (logged)")
     def get(self, request, uscc: str):
-        try:
-            code = validate_uscc(uscc)
-        except DjangoValidationError as exc:
-            raise exceptions.ValidationError({"uscc": exc.messages}) from None
-        params = _validated(s.LookupQuerySerializer, request.query_params)
-        try:
-            values = services.entity_data_read(
-                requester=request.user, uscc=code, elements=params["elements"], purpose=params["purpose"],
-                case_number=params["case"], channel=AccessChannel.STAFF_LOOKUP)
-        except DjangoValidationError as exc:
-            raise _field_errors(exc) from None
-        except (SharingDenied, NotFound):
-            raise exceptions.NotFound() from None
-        return Response({"uscc": code, "values": s.masked(values)})
+        code, values = _lookup(request, key="uscc", raw=uscc, validate=validate_uscc, read=services.entity_data_read)
+        return Response({"uscc": code, "values": values})
 
 
 # --- the catalogue -------------------------------------------------------------------------------------
@@ -162,7 +140,7 @@ class SharingRequestList(StaffAPIView):
         try:
             created = services.sharing_request_create(user=request.user, **data)
         except DjangoValidationError as exc:
-            raise _field_errors(exc) from None
+            raise drf_validation_error(exc) from None
         created = selectors.sharing_request_visible(request.user, created.pk)
         return Response(s.request_row(created, decides_for=_decides_for(request.user)), status=201)
 
@@ -190,7 +168,7 @@ class _Decision(StaffAPIView):
         except DecisionConflict as exc:
             raise Conflict(str(exc)) from None
         except DjangoValidationError as exc:
-            raise _field_errors(exc) from None
+            raise drf_validation_error(exc) from None
         fresh = selectors.sharing_request_visible(request.user, pk)
         return Response(s.request_row(fresh, decides_for=_decides_for(request.user)))
 
