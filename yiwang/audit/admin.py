@@ -33,7 +33,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display_links = ("seq",)
     list_filter = ("action", "department")
     search_fields = ("=target_id",)
-    ordering = ("-seq",)
+    ordering = ("-id",)  # unsealed entries (no seq yet) list too, newest first
     date_hierarchy = "at"
     show_full_result_count = False
     list_per_page = 50

@@ -5,9 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 class AuditEntry(models.Model):
     """One security-relevant action. Append-only: each entry's hash covers the previous entry's hash,
-    so editing or deleting any entry breaks the chain from there on (`manage.py verify_audit`)."""
+    so editing or deleting any entry breaks the chain from there on (`manage.py verify_audit`).
 
-    seq = models.BigIntegerField(_("序号"), unique=True)
+    Written unsealed (seq, prev_hash and hash NULL) inside the caller's transaction and sealed into the
+    chain after commit (services.audit_seal); NULLs do not collide on the unique columns."""
+
+    seq = models.BigIntegerField(_("序号"), unique=True, null=True, blank=True)
     at = models.DateTimeField(_("时间"))
     # DO_NOTHING, no constraint: deleting a user must not rewrite (SET_NULL) entries, which would break
     # the chain and is refused by the PostgreSQL trigger; actor_label keeps the name.
@@ -20,13 +23,16 @@ class AuditEntry(models.Model):
     target_type = models.CharField(_("对象类型"), max_length=60, blank=True)
     target_id = models.CharField(_("对象"), max_length=100, blank=True, db_index=True)
     data = models.JSONField(_("详情"), default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # NULL, not "", while unsealed: "" would collide on the unique hash.
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
-        ordering = ["seq"]
+        # id, not seq: unsealed entries list too, in the same place on every database.
+        # The sealer finds unsealed entries through the unique index on seq (NULLs are indexed).
+        ordering = ["id"]
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
 
     def __str__(self):
-        return f"#{self.seq} {self.action}"
+        return f"#{self.seq} {self.action}" if self.seq is not None else f"(id {self.pk}) {self.action}"

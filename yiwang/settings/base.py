@@ -239,6 +239,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yiwang.sharing.tasks.expire_sharing_requests",
         "schedule": crontab(hour=1, minute=5),
     },
+    # Audit entries are sealed into the hash chain after each commit; this catches what a process
+    # stopped between commit and seal left pending.
+    "audit-seal-every-10s": {
+        "task": "yiwang.audit.tasks.seal",
+        "schedule": 10.0,
+        "options": {"expires": 9},  # a stopped worker does not pile these up
+    },
 }
 
 LOGGING = {

@@ -5,7 +5,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yiwang.audit.models import AuditEntry
 from yiwang.audit.selectors import audit_anchor
-from yiwang.audit.services import audit_record
+from yiwang.audit.services import audit_record, audit_seal
 
 from .conftest import triggers_disabled
 
@@ -32,7 +32,10 @@ def admin_client_2fa(client):
 def entries():
     audit_record(action="case.viewed", target_type="case", target_id="CASE-1", department="D01")
     audit_record(action="case.viewed", target_type="case", target_id="CASE-2", department="D02")
-    return audit_record(action="user.login", target_id="u-7")
+    last = audit_record(action="user.login", target_id="u-7")
+    audit_seal()
+    last.refresh_from_db()
+    return last
 
 
 def test_list_filters_and_search(admin_client_2fa, entries):
@@ -87,3 +90,12 @@ def test_staff_without_view_permission_is_refused(client, entries):
     _login(client, get_user_model().objects.create_user("clerk", password="x", kind="staff", is_staff=True))
     assert client.get(VERIFY, {"verify": "1"}).status_code == 403
     assert client.get(LIST).status_code == 403
+
+
+def test_unsealed_entries_list_and_the_verify_view_counts_them(admin_client_2fa, entries):
+    pending = audit_record(action="case.viewed", target_id="CASE-PENDING")  # not sealed yet
+    page = admin_client_2fa.get(LIST).content.decode()
+    assert "CASE-PENDING" in page and "CASE-1" in page
+    assert admin_client_2fa.get(f"{LIST}{pending.pk}/change/").status_code == 200
+    page = admin_client_2fa.get(VERIFY, {"verify": "1"}).content.decode()
+    assert "哈希链完整：共 3 条记录" in page and "另有 1 条记录待封存" in page and "等待时间过长" not in page

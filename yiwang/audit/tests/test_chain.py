@@ -8,7 +8,7 @@ from yiwang.audit.chain import GENESIS, canonical_json, entry_hash
 from yiwang.audit.constants import ChainBreak
 from yiwang.audit.models import AuditEntry
 from yiwang.audit.selectors import audit_anchor, audit_verify, parse_anchor
-from yiwang.audit.services import audit_record
+from yiwang.audit.services import audit_record, audit_seal
 from yiwang.core.ids import make_id_number
 
 from .conftest import triggers_disabled
@@ -19,8 +19,11 @@ ID_NUMBER = make_id_number("330106", dt.date(1990, 1, 1), 117, "M")
 
 
 def _log(n: int) -> list[AuditEntry]:
-    return [audit_record(action="case.viewed", target_type="case", target_id=f"C{i}", data={"i": i})
-            for i in range(1, n + 1)]
+    """n entries, sealed (as after their commits), in seq order."""
+    pks = [audit_record(action="case.viewed", target_type="case", target_id=f"C{i}", data={"i": i}).pk
+           for i in range(1, n + 1)]
+    assert audit_seal() == n
+    return list(AuditEntry.objects.filter(pk__in=pks).order_by("seq"))
 
 
 def _assert_refused_on_postgres(queryset_change):
@@ -195,7 +198,9 @@ def test_json_data_round_trips_and_verifies_with_what_the_database_returns():
     assert stored["huge_float"] == 10**16
     assert stored["中文"] == data["中文"]
     audit_record(action="test.after")
-    assert audit_verify().ok
+    assert audit_seal() == 2
+    result = audit_verify()
+    assert result.ok and result.count == 2  # the hash was computed from what the database returned
 
 
 def date_value():
@@ -214,14 +219,16 @@ def test_personal_identifiers_are_masked_in_the_stored_entry():
     assert ID_NUMBER not in text and ID_NUMBER.lower() not in text and phone not in text
     assert row[0] == ID_NUMBER[:4] + "*" * 10 + ID_NUMBER[-4:]
     assert row[2]["nested"]["list"][1] == "138****5678"
-    assert audit_verify().ok
+    audit_seal()
+    assert audit_verify().count == 1
 
 
 def test_long_values_are_cut_to_the_column_size_and_still_verify():
     audit_record(action="x" * 100, target_id="T" * 500, on_behalf_of="名" * 300)
+    audit_seal()
     entry = AuditEntry.objects.get()
     assert len(entry.action) == 60 and len(entry.target_id) == 100 and len(entry.on_behalf_of) == 150
-    assert audit_verify().ok
+    assert audit_verify().count == 1
 
 
 def test_actor_and_department_are_recorded_and_user_deletion_leaves_the_chain_intact(django_user_model):
@@ -230,6 +237,7 @@ def test_actor_and_department_are_recorded_and_user_deletion_leaves_the_chain_in
     audit_record(action="other", department="D001")
     user_pk = user.pk
     user.delete()  # the entry keeps actor_id and the label: deleting a user must not rewrite the log
+    audit_seal()
     first, second = AuditEntry.objects.order_by("seq")
     assert (first.actor_id, first.actor_label, second.department) == (user_pk, "auditor-1", "D001")
     assert audit_verify().ok
@@ -241,4 +249,7 @@ def test_audit_record_rolls_back_with_the_surrounding_transaction():
         audit_record(action="doomed")
         raise RuntimeError
     assert AuditEntry.objects.count() == 1
-    assert audit_record(action="next").seq == 2
+    entry = audit_record(action="next")
+    audit_seal()
+    entry.refresh_from_db()
+    assert entry.seq == 2 and audit_verify().count == 2

@@ -1,4 +1,7 @@
-"""Check the audit chain: exit 0 with "OK: N entries", or name the first broken entry and exit 1."""
+"""Check the audit chain: exit 0 with "OK: N entries", or name the first broken entry and exit 1.
+
+Entries not sealed yet are reported on a line of their own (they are outside the chain); when one has
+waited longer than PENDING_WARN_AFTER a warning goes to stderr (still exit 0: the chain is intact)."""
 
 import sys
 from argparse import BooleanOptionalAction
@@ -6,6 +9,7 @@ from argparse import BooleanOptionalAction
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from yiwang.audit.constants import PENDING_WARN_AFTER
 from yiwang.audit.selectors import audit_verify, parse_anchor
 
 
@@ -36,6 +40,13 @@ class Command(BaseCommand):
         if not result.ok:
             raise CommandError(result.message)
         self.stdout.write(self.style.SUCCESS(result.message))
+        if result.pending:
+            self.stdout.write(_("待封存：%(count)d 条（最早一条已等待 %(seconds)d 秒），尚未计入哈希链。") % {
+                "count": result.pending, "seconds": result.pending_age.total_seconds()})
+        if result.pending_stale:
+            self.stderr.write(self.style.WARNING(_(
+                "警告：有记录等待封存已超过 %(minutes)d 分钟。请检查定时任务 yiwang.audit.tasks.seal 是否在运行，"
+                "或执行 manage.py seal_audit。") % {"minutes": PENDING_WARN_AFTER.total_seconds() // 60}))
         if print_anchor:
             seq, digest = result.head
             self.stdout.write(f"{seq}:{digest}")
