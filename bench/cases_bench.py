@@ -62,7 +62,8 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 BUCKETS = {
     "license_use": "licence use (stamped copy, total)",
     "license_pdf": "  stamped-copy PDF rendering",
-    "audit_record": "audit entries (chain lock + hash)",
+    "audit_record": "audit entries (insert; chain lock + hash while chained in the submit)",
+    "audit_seal": "audit sealing after commit (chain lock + hash)",
     "case_number_next": "case numbering (counter row)",
     "_submit_errors": "validation (fields, materials, licences)",
     "instance_start": "workflow instance + first task",
@@ -317,9 +318,22 @@ def run_http(env, drafts, warmup, clients: int, patches: list[str]) -> dict:
 
 # --- profile ---------------------------------------------------------------------------------------------
 
+def _backend_cpu_seconds(pid: int) -> float | None:
+    """CPU time of this connection's PostgreSQL backend (same host only), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def profile(drafts: list[int], patches: list[str]) -> dict:
-    """cProfile over the submits, plus (without the profiler) how long each submit holds the audit
-    chain lock: from its first pg_advisory_xact_lock to its commit. No other writer runs meanwhile."""
+    """cProfile over the submits, plus (without the profiler) the CPU time per submit of the client
+    and of its PostgreSQL backend (what bounds throughput on a busy machine better than wall time),
+    the statements per submit (the after-commit audit sealing included), and how long the audit
+    chain lock is held: from a submit's first pg_advisory_xact_lock to its commit while entries were
+    chained inside the submit, or the after-commit sealer's transaction since the chain is sealed
+    after commit (pg_try_advisory_xact_lock). No other writer runs meanwhile."""
     from django.db import connection, transaction
 
     from bench.what_if import install
@@ -329,21 +343,29 @@ def profile(drafts: list[int], patches: list[str]) -> dict:
 
     def watch(execute, sql, params, many, context):
         marks["statements"] = marks.get("statements", 0) + 1
-        if "pg_advisory_xact_lock" in sql and "lock" not in marks:
+        if "advisory_xact_lock" in sql and "lock" not in marks:
             marks["lock"] = time.perf_counter()
             transaction.on_commit(lambda: marks.setdefault("commit", time.perf_counter()))
         return execute(sql, params, many, context)
 
     half = len(drafts) // 2
     holds, totals, statements = [], [], []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    cpu_client, cpu_backend = time.process_time(), _backend_cpu_seconds(backend)
     with connection.execute_wrapper(watch):
         for application_id in drafts[:half]:
             marks.clear()
             t0 = time.perf_counter()
             _submit_one(application_id)
             totals.append(time.perf_counter() - t0)
-            holds.append(marks["commit"] - marks["lock"])
+            if "lock" in marks and "commit" in marks:
+                holds.append(marks["commit"] - marks["lock"])
             statements.append(marks["statements"])
+    cpu_client = (time.process_time() - cpu_client) / half
+    end = _backend_cpu_seconds(backend)
+    cpu_backend = (end - cpu_backend) / half if end is not None and cpu_backend is not None else None
     profiler = cProfile.Profile()
     profiler.enable()
     for application_id in drafts[half:]:
@@ -359,10 +381,16 @@ def profile(drafts: list[int], patches: list[str]) -> dict:
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(45)
     mean = sum(totals) / len(totals)
-    hold = sum(holds) / len(holds)
+    hold = sum(holds) / len(holds) if holds else 0.0
+    cpu = {"client": round(cpu_client * 1000, 2),
+           "postgres": round(cpu_backend * 1000, 2) if cpu_backend is not None else None}
+    cpu_total = cpu_client + (cpu_backend or 0)
     return {"submits": len(drafts), "patches": list(patches), "ms_per_submit": round(mean * 1000, 2),
+            "cpu_ms_per_submit": cpu, "cpu_ceiling_per_second": round((os.cpu_count() or 1) / cpu_total, 1),
+            "load_1min": round(os.getloadavg()[0], 1),
             "audit_lock_hold_ms": round(hold * 1000, 2), "audit_lock_share": round(hold / mean, 3),
-            "ceiling_per_second": round(1 / hold, 1), "sql_statements_per_submit": round(sum(statements) / half, 1),
+            "ceiling_per_second": round(1 / hold, 1) if hold else None,
+            "sql_statements_per_submit": round(sum(statements) / half, 1),
             "ms_per_submit_profiled": round(total / n * 1000, 2),
             "buckets_ms": {BUCKETS[k]: round(buckets.get(k, 0) / n * 1000, 2) for k in BUCKETS},
             "top": text.getvalue()}
@@ -384,7 +412,7 @@ def main():
     parser.add_argument("--submits", type=int, default=200, help="submits per measured setting")
     parser.add_argument("--concurrency", default="1,2,4", help="client processes for the direct runs")
     parser.add_argument("--http-clients", type=int, default=4, help="0 skips the HTTP runs")
-    parser.add_argument("--what-if", default="license_lock,stamp_deferred",
+    parser.add_argument("--what-if", default="seal_deferred",
                         help="patches of bench/what_if.py, added one by one and measured at the highest "
                              "concurrency, over HTTP and in the profile ('' for none)")
     parser.add_argument("--profile", type=int, default=100, help="submits profiled in one process (0: none)")
@@ -504,7 +532,10 @@ def report(results: dict) -> None:
         print(f"| {r['setting']} | {', '.join(r['patches']) or '—'} | {r['submits']} | {r['per_second']} | {share} "
               f"| {r['p50_ms']} | {r['p95_ms']} | {r['retries']} |")
     for p in results.get("profiles", []):
+        cpu = p.get("cpu_ms_per_submit", {})
         print(f"\nOne process, {p['submits']} submits, patches {p.get('patches')}: {p['ms_per_submit']} ms/submit, "
+              f"CPU {cpu.get('client')} ms client + {cpu.get('postgres')} ms PostgreSQL → ceiling "
+              f"{p.get('cpu_ceiling_per_second')}/s on {os.cpu_count()} cores (load {p.get('load_1min')}), "
               f"{p['sql_statements_per_submit']} SQL statements; audit chain lock held {p['audit_lock_hold_ms']} ms "
               f"({p['audit_lock_share']:.0%}) → ceiling {p['ceiling_per_second']}/s; under cProfile "
               f"{p['ms_per_submit_profiled']} ms/submit, of which:")

@@ -14,11 +14,16 @@
 3. A knox token (identity.services.api_token_issue) for the demo staff account of the department
    with the most open tasks and of the median one; wrk (1 thread, --connections) on the first page
    of `GET /api/v1/tasks?state=open` (default page size) for both; for the busiest also with
-   `&warning=red`, `&item=<its rarest open item>` and `?state=all` (skip: --target-only); then
-   /api/v1/ping as the ceiling.
+   `&warning=red`, `&item=` its rarest and its commonest open item (the latter with `&warning=red`
+   too), `?state=all` (first page and page 500, the last one under the count cap),
+   `?state=completed` and `?state=all&item=<the rarest>` (skip: --target-only); then /api/v1/ping
+   as the ceiling.
 4. EXPLAIN (ANALYZE, BUFFERS) of the SQL the view runs for the busiest department.
 Prints Markdown tables, writes bench/results/inbox.json; drops the database unless --keep-db.
-`--reuse-db` measures a kept database again (after a change of index or query).
+`--reuse-db` measures a kept database again (after a change of index or query; run `manage.py
+migrate` on it first when the change has a migration). `--baseline` measures each request on the
+inbox as it was before the item code, the count cap and the page by ids too (baseline_app), right
+before the current code, so that both see the same machine load.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ INSTANCE_COLUMNS = ("id", "definition_id", "subject_type", "subject_id", "title"
                     "started_at", "ended_at", "clock_started_at", "deadline", "suspended_since", "suspended_days",
                     "warning", "escalate_after_days", "pending_materials", "pending_materials_due")
 TASK_COLUMNS = ("id", "instance_id", "stage_id", "department", "assignee_id", "state", "action", "comment", "missing",
-                "due_on", "warning", "created_at", "completed_at", "completed_by_id", "on_behalf_of")
+                "due_on", "warning", "created_at", "completed_at", "completed_by_id", "on_behalf_of", "item_code")
 N = r"\N"  # COPY's NULL
 
 
@@ -89,7 +94,8 @@ def _ts(moment: dt.datetime) -> str:
 class Generator:
     """Rows for COPY. Everything depends only on the seed."""
 
-    def __init__(self, defs: list[dict], staff: dict[str, int], *, days: int, running: float, seed: int):
+    def __init__(self, defs: list[dict], staff: dict[str, int], *, days: int, running: float, seed: int,
+                 after: tuple[int, int] = (0, 0), serials: dict | None = None):
         self.rng = random.Random(seed)
         self.defs = defs
         ranks = list(range(1, len(defs) + 1))
@@ -99,8 +105,9 @@ class Generator:
         self.days = days
         self.running = running
         self.today = dt.date.today()
-        self.serials: dict[tuple[str, dt.date], int] = {}
-        self.task_id = 0
+        # load_demo's few cases come first: continue their ids and case numbers.
+        self.serials: dict[tuple[str, dt.date], int] = dict(serials or {})
+        self.first_instance, self.task_id = after
 
     def instance(self, pk: int, definition: dict, inst: list[str], tasks: list[str]) -> None:
         rng, stages = self.rng, definition["stages"]
@@ -152,7 +159,7 @@ class Generator:
                               else "agree" if kind == "parallel" else "accept" if position == 1 else "approve")
                 tasks.append("\t".join((
                     str(self.task_id), str(pk), str(_pk), department, N, task_state, action, "", "[]",
-                    due.isoformat(), task_warning, _ts(moment), done, by, "")))
+                    due.isoformat(), task_warning, _ts(moment), done, by, "", definition["key"])))
             moment = moment + dt.timedelta(days=_days(limit) or 1)
         ended = _ts(moment) if not live else N
         inst.append("\t".join((
@@ -165,8 +172,8 @@ class Generator:
         defs = self.rng.choices(self.defs, weights=self.weights, k=count)
         for begin in range(0, count, CHUNK):
             inst, tasks = [], []
-            for pk in range(begin + 1, min(count, begin + CHUNK) + 1):
-                self.instance(pk, defs[pk - 1], inst, tasks)
+            for n in range(begin, min(count, begin + CHUNK)):
+                self.instance(self.first_instance + n + 1, defs[n], inst, tasks)
             yield inst, tasks
 
 
@@ -181,20 +188,27 @@ def _secondary_indexes(cursor) -> list[tuple[str, str]]:
 
 def generate(count: int, *, days: int, running: float, seed: int) -> dict:
     from django.db import connection
+    from django.db.models import Max
 
     from yiwang.identity.constants import AccountKind
     from yiwang.identity.models import User
-    from yiwang.workflow.models import Instance
+    from yiwang.workflow.models import Instance, Task
 
-    if Instance.objects.exists():
+    if Instance.objects.count() > 100:
         raise SystemExit("the database already has workflow instances: use a fresh one (drop --reuse-db)")
+    after = (Instance.objects.aggregate(m=Max("id"))["m"] or 0, Task.objects.aggregate(m=Max("id"))["m"] or 0)
+    serials: dict[tuple[str, dt.date], int] = {}
+    for number in Instance.objects.filter(subject_type="case").values_list("subject_id", flat=True):
+        if found := re.fullmatch(r"(.+)-(\d{8})-(\d{5})", number):
+            key = (found[1], dt.datetime.strptime(found[2], "%Y%m%d").date())
+            serials[key] = max(serials.get(key, 0), int(found[3]))
     timings = {}
     started = time.perf_counter()
     defs = definitions()
     timings["definitions"] = round(time.perf_counter() - started, 1)
     staff = dict(User.objects.filter(kind=AccountKind.STAFF, department__isnull=False, username__startswith="staff-")
                  .values_list("department__code", "pk"))
-    gen = Generator(defs, staff, days=days, running=running, seed=seed)
+    gen = Generator(defs, staff, days=days, running=running, seed=seed, after=after, serials=serials)
     started = time.perf_counter()
     with connection.cursor() as cursor:
         indexes = _secondary_indexes(cursor)
@@ -219,8 +233,9 @@ def generate(count: int, *, days: int, running: float, seed: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE workflow_instance")
         cursor.execute("VACUUM ANALYZE workflow_task")
+        cursor.execute("ANALYZE")  # the definitions and stages made since the last autovacuum too
     timings["vacuum_analyze"] = round(time.perf_counter() - started, 1)
-    return {"timings_s": timings, "definitions": len(defs), "instances": count, "tasks": gen.task_id}
+    return {"timings_s": timings, "definitions": len(defs), "instances": count, "tasks": gen.task_id - after[1]}
 
 
 def shape() -> dict:
@@ -278,35 +293,79 @@ def explain(token: str, path: str) -> list[dict]:
     return plans
 
 
-def rare_item(code: str) -> str:
-    """The item with the fewest open tasks in the department: the longest scan for an item filter."""
+def open_items(code: str) -> tuple[str, str]:
+    """The items with the fewest and the most open tasks in the department: the longest scan for an
+    item filter in due order, and the biggest set to sort when a plan filters before it sorts."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("""SELECT d.key FROM workflow_task t JOIN workflow_instance i ON i.id = t.instance_id
                           JOIN workflow_processdefinition d ON d.id = i.definition_id
-                          WHERE t.department = %s AND t.state = 'open' GROUP BY d.key ORDER BY count(*), d.key
-                          LIMIT 1""", [code])
-        return cursor.fetchone()[0]
+                          WHERE t.department = %s AND t.state = 'open' GROUP BY d.key ORDER BY count(*), d.key""",
+                       [code])
+        keys = [r[0] for r in cursor.fetchall()]
+    return keys[0], keys[-1]
 
 
-def measure(env, targets: list[tuple[str, str, str]], seconds: int, connections: int) -> list[dict]:
-    """targets: (department label, token, path)."""
-    port = free_port()
-    proc = serve(env, port)
+def baseline_app():
+    """gunicorn's "bench.inbox_bench:baseline_app()" (--baseline): the inbox as it was before the item
+    code on the task, the count cap and the page picked by id first, to compare both on the same
+    database under the same load: the item filter joins each task to its instance's definition,
+    every count is exact, and a page is one query with its joins."""
+    from yiwang.wsgi import application  # sets Django up: before any model import
+
+    _baseline_patch()
+    return application
+
+
+def _baseline_patch() -> None:
+    from django.conf import settings
+
+    from yiwang.workflow import selectors
+
+    settings.WORKFLOW_INBOX_COUNT_CAP = None
+    original = selectors.tasks_for_department
+
+    def tasks_for_department(code, *, item=None, **kwargs):
+        rows = original(code, **kwargs)
+        rows.keys = None
+        if item:
+            counted, cap = rows.counted.filter(instance__definition__key=item), rows.count_cap
+            rows = rows.filter(instance__definition__key=item)
+            rows.counted, rows.count_cap = counted, cap
+        return rows
+
+    selectors.tasks_for_department = tasks_for_department
+
+
+def measure(env, targets: list[tuple[str, str, str]], seconds: int, connections: int, *,
+            baseline: bool = False) -> list[dict]:
+    """targets: (department label, token, path). With baseline, each target is measured on
+    baseline_app() and then on the current code, one after the other (the same machine load)."""
+    apps = {"current": "yiwang.wsgi"}
+    if baseline:
+        apps = {"baseline": "bench.inbox_bench:baseline_app()", **apps}
+    servers = {}
     runs = []
     try:
+        for name, app in apps.items():
+            port = free_port()
+            servers[name] = (port, serve(env, port, app=app))
         for label, token, path in targets:
             headers = {"Authorization": f"Bearer {token}"}
-            wrk(port, [path], 3, connections, headers)  # warm-up: both workers, caches, plans
-            result = wrk(port, [path], seconds, connections, headers)
-            runs.append({"what": f"GET {path}", "department": label, **result,
-                         "load_1min_after": round(os.getloadavg()[0], 1)})
-            print(runs[-1], flush=True)
+            for name, (port, _proc) in servers.items():
+                wrk(port, [path], 3, connections, headers)  # warm-up: both workers, caches, plans
+                result = wrk(port, [path], seconds, connections, headers)
+                runs.append({"what": f"GET {path}", "department": label, "code": name, **result,
+                             "load_1min_after": round(os.getloadavg()[0], 1)})
+                print(runs[-1], flush=True)
+        port = servers["current"][0]
         result = wrk(port, ["/api/v1/ping"], seconds, connections)
-        runs.append({"what": "GET /api/v1/ping (ceiling)", "department": "—", **result})
+        runs.append({"what": "GET /api/v1/ping (ceiling)", "department": "—", "code": "current", **result,
+                     "load_1min_after": round(os.getloadavg()[0], 1)})
     finally:
-        stop(proc)
+        for _port, proc in servers.values():
+            stop(proc)
     return runs
 
 
@@ -323,6 +382,9 @@ def main():
     parser.add_argument("--reuse-db", action="store_true", help="measure the kept database again")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--label", default="", help="a name for this measurement in the results (e.g. after)")
+    parser.add_argument("--baseline", action="store_true",
+                        help="measure each request on baseline_app() too (the inbox before the item code and "
+                             "the count cap), just before the current code")
     args = parser.parse_args()
 
     env = bench_env(DB)
@@ -345,14 +407,20 @@ def main():
     inbox = "/api/v1/tasks?state=open"
     targets = [(big_label, big, inbox), (f"{median['department']} ({median['open']:,} open)", mid, inbox)]
     if not args.target_only:
+        rare, common = open_items(busiest["department"])
         targets += [(big_label, big, f"{inbox}&warning=red"),
-                    (big_label, big, f"{inbox}&item={rare_item(busiest['department'])}"),
-                    (big_label, big, "/api/v1/tasks?state=all")]
+                    (big_label, big, f"{inbox}&item={rare}"),
+                    (big_label, big, f"{inbox}&item={common}"),
+                    (big_label, big, f"{inbox}&item={common}&warning=red"),
+                    (big_label, big, "/api/v1/tasks?state=all"),
+                    (big_label, big, "/api/v1/tasks?state=all&page=500"),
+                    (big_label, big, "/api/v1/tasks?state=completed"),
+                    (big_label, big, f"/api/v1/tasks?state=all&item={rare}")]
     results["explain"] = {path: explain(big, path) for _label, token, path in targets if token == big}
     from django.db import connections
 
     connections.close_all()
-    results["runs"] = measure(env, targets, args.seconds, args.connections)
+    results["runs"] = measure(env, targets, args.seconds, args.connections, baseline=args.baseline)
     suffix = f"-{args.label}" if args.label else ""
     save(f"inbox{suffix}.json", results)
     if not args.keep_db:
@@ -364,11 +432,12 @@ def report(results: dict) -> None:
     shape = results["shape"]
     print(f"\ninstances: {json.dumps(shape['instances_by_state'])}\ntasks: {json.dumps(shape['tasks_by_state'])}")
     print(f"sizes: {json.dumps(shape['sizes'])}\n")
-    print("| what | department | req/s | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|---|")
+    print("| what | department | code | req/s | p50 ms | p95 ms | p99 ms | errors | load 1 min |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results["runs"]:
-        print(f"| {r['what']} | {r['department']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['errors'] + r['non_2xx']} |")
+        print(f"| {r['what']} | {r['department']} | {r.get('code', 'current')} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
+              f"{r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors'] + r['non_2xx']} | "
+              f"{r.get('load_1min_after', '')} |")
     for path, queries in results["explain"].items():
         print(f"\nSQL of {path} (busiest department):")
         for q in queries:

@@ -11,6 +11,11 @@ is made in the owning app:
 - `stamp_deferred`: the stamped copy (加注件) PDF is not rendered inside the submit: license_use
   hashes a stand-in of the same content instead (the licence token and the stamp text), as it would
   if the PDF were rendered after commit (a Celery task) or on first download.
+  (`license_lock` and `stamp_deferred` are what the code does since 2026-11: kept to re-run old
+  comparisons; they change nothing now.)
+- `seal_deferred`: audit entries are not sealed (chained) right after each commit by the committing
+  process; the periodic job seals them in batches instead, so the submit's process does not pay
+  the sealer's transaction (lock, anchor, read back, update) per submit.
 """
 
 import os
@@ -55,7 +60,14 @@ def _stamp_deferred() -> None:
     documents.license_pdf = license_pdf
 
 
-PATCHES = {"workflow": _workflow, "license_lock": _license_lock, "stamp_deferred": _stamp_deferred}
+def _seal_deferred() -> None:
+    from yiwang.audit import services
+
+    services._seal_after_commit = lambda: None
+
+
+PATCHES = {"workflow": _workflow, "license_lock": _license_lock, "stamp_deferred": _stamp_deferred,
+           "seal_deferred": _seal_deferred}
 
 
 def install(names) -> None:

@@ -33,7 +33,25 @@ WINDOW_PROCESS_SEPARATOR = "@"
 class MaterialStatus(models.TextChoices):
     UPLOADED = "uploaded", _("已上传")
     HELD_BY_GOVERNMENT = "held_by_government", _("政府部门已持有")
+    # Issued by another item of the same life event (the birth certificate for 出生登记): attached
+    # when that case issues it; the dependent case cannot conclude before.
+    FROM_BUNDLE = "from_bundle", _("本次申请办理后自动关联")
+    # The catalogue's paper form that the online joint form replaces (note "可线上填写").
+    FILLED_ONLINE = "filled_online", _("已在线填写")
     MISSING = "missing", _("未提供")
+
+
+# Material statuses that need no upload at submit.
+PROVIDED_WITHOUT_UPLOAD = frozenset({MaterialStatus.FROM_BUNDLE, MaterialStatus.FILLED_ONLINE})
+ONLINE_FORM_NOTE = "线上填写"
+
+# Life events done for someone else than the applicant (服务对象), by the event's registry trigger.
+NEWBORN_TRIGGER = "person.born"
+# Form fields about the applicant themself (the guardian), whoever the application is for.
+APPLICANT_FIELD_KEYS = frozenset({"applicant_name", "applicant_id_number", "phone", "contact_name",
+                                  "contact_phone"})
+# Where the beneficiary has no value of their own (a newborn's address), the guardian's is theirs.
+GUARDIAN_FALLBACK_SOURCES = frozenset({"person.address", "person.residence_address"})
 
 
 class ScanStatus(models.TextChoices):
@@ -111,4 +129,6 @@ SOURCE_LABELS = {
     "person": _("来自人口库"),
     "entity": _("来自法人库"),
     "license": _("来自电子证照"),
+    "birth": _("来自出生医学记录"),
+    "bundle": _("待本次申请签发证照后自动填写"),
 }

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.identity.selectors import active_memberships, staff_department_code, subject_index
 from yiwang.licenses.constants import HOLDER_LEGAL
-from yiwang.licenses.services import LicenseError, license_issue
+from yiwang.licenses.services import LicenseError, license_issue, license_use
 from yiwang.notifications.services import inbox_post
 from yiwang.workflow import services as workflow
 from yiwang.workflow.constants import EventName, Outcome, SuspensionKind
@@ -38,9 +38,11 @@ from .constants import (
     WINDOW_PROCESS_SEPARATOR,
     CaseStatus,
     DocumentKind,
+    MaterialStatus,
 )
 from .documents import case_url, person_label
-from .models import Case, CaseDocument, CaseOutput
+from .models import Application, Case, CaseDocument, CaseOutput
+from .sources import bundle_source, license_source
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,15 @@ def subject_of(case: Case) -> tuple[str, str, bool]:
             .values_list("entity_name", flat=True).first()) or application.subject_uscc
         return application.subject_uscc, name, True
     return case.applicant.id_number or "", _name(case.applicant), False
+
+
+def holder_person(case: Case) -> tuple[str, str]:
+    """(ID number, name) of the natural person the case's licences are issued to: the beneficiary
+    (服务对象, e.g. the newborn) when the guardian applied for them, else the applicant."""
+    application = case.application
+    if application.beneficiary_hash:
+        return application.beneficiary_id_number, application.beneficiary_name
+    return case.applicant.id_number or "", _name(case.applicant)
 
 
 def applicant_label(case: Case) -> str:
@@ -277,6 +288,11 @@ def _license_fields(case: Case, license_type, *, code: str, name: str) -> dict:
         if value:
             known.setdefault(field["key"], value)
             known.setdefault(field["label"], value)
+    for field in application.form:  # a field prefilled from this type's face item fills that item back
+        parsed = license_source(field.get("prefill_source", ""))
+        value = values.get(field["key"])
+        if parsed and parsed[0] == license_type.code and value:
+            known[parsed[1]] = value
     fields = {}
     for face in license_type.fields:
         if face in HOLDER_NAME_FIELDS:
@@ -298,7 +314,7 @@ def _issue_license(case: Case, output, actor):
     if license_type.holder == HOLDER_LEGAL and not is_entity:
         raise ValidationError({"action": [_("“%(name)s”须颁发给法人，但本办件的申请人不是法人。") % {"name": output.name}]})
     if license_type.holder != HOLDER_LEGAL:
-        code, name = case.applicant.id_number or "", _name(case.applicant)
+        code, name = holder_person(case)
     try:
         return license_issue(license_type=license_type, holder_code=code, holder_name=name,
                              fields=_license_fields(case, license_type, code=code, name=name),
@@ -309,6 +325,44 @@ def _issue_license(case: Case, output, actor):
             "name": output.name, "reason": " ".join(messages)}]}) from None
 
 
+def _waiting_for_bundle(case: Case) -> list[str]:
+    """Names of materials another case of the same application has yet to issue for this one."""
+    return [m.name for m in case.application.materials.filter(status=MaterialStatus.FROM_BUNDLE)
+            if case.item_code in m.item_codes]
+
+
+def fill_from_bundle(case: Case, license, actor) -> None:
+    """`case` has issued `license`: fill the sibling cases' fields and materials waiting for it (the
+    birth certificate number for 出生登记) and record its use in each of them."""
+    application = Application.objects.select_for_update(of=("self",)).get(pk=case.application_id)
+    type_code = license.license_type.code
+    values, changed = application.values, False
+    for field in application.form:
+        parsed = bundle_source(field.get("source", ""))
+        if parsed and parsed[0] == type_code and not values.get(field["key"]):
+            value = license.fields.get(parsed[1]) or (license.identifier if parsed[1].endswith("编号") else "")
+            if value:
+                values[field["key"]], changed = str(value), True
+    if changed:
+        application.values = values
+        application.save(update_fields=["data", "updated_at"])
+    siblings = {c.item_code: c for c in application.cases.exclude(pk=case.pk)}
+    for material in application.materials.filter(status=MaterialStatus.FROM_BUNDLE, license_type_code=type_code):
+        ids = []
+        for code in material.item_codes:
+            sibling = siblings.get(code)
+            if sibling is None:
+                continue
+            use = license_use(license=license, item_code=sibling.item_code, item_name=sibling.item_name,
+                              case_number=sibling.number, used_by=actor,
+                              purpose=_("申请材料：%(name)s（由%(number)s办结签发）") % {
+                                  "name": material.name, "number": case.number})
+            ids.append(use.pk)
+        material.status, material.license_identifier = MaterialStatus.HELD_BY_GOVERNMENT, license.identifier
+        material.license_use_ids = [*material.license_use_ids, *ids]
+        material.save(update_fields=["status", "license_identifier", "license_use_ids"])
+
+
 def _issue_outputs(case: Case, actor) -> list[str]:
     outputs = list(case.item_version.outputs.select_related("license_type__issuer")) if case.item_version else []
     names = []
@@ -317,6 +371,7 @@ def _issue_outputs(case: Case, actor) -> list[str]:
         if output.license_type_id:
             license = _issue_license(case, output, actor)
             CaseOutput.objects.create(case=case, name=output.name, license=license)
+            fill_from_bundle(case, license, actor)
         else:
             document = _document(case, DocumentKind.APPROVAL, title=output.name, paragraphs=[approval],
                                  facts=[(_("办理事项"), f"{case.item_name}（{case.item_code}）"),
@@ -333,6 +388,10 @@ def _issue_outputs(case: Case, actor) -> list[str]:
 def _on_completed(case, instance, task, data):
     outcome = data.get("outcome")
     actor = task.completed_by if task else None
+    if outcome == Outcome.APPROVED and (waiting := _waiting_for_bundle(case)):
+        # Rolls the approval back: the task stays open until the sibling case issues the licence.
+        raise ValidationError({"action": [_("须待本次申请中的“%(names)s”签发后才能办结。") % {
+            "names": "、".join(waiting)}]})
     case.status, case.concluded_at, case.result = CaseStatus.CONCLUDED, timezone.now(), outcome
     case.suspension_kind = case.suspension_reason = ""
     case.save(update_fields=["status", "concluded_at", "result", "suspension_kind", "suspension_reason"])
@@ -408,6 +467,21 @@ class CaseHandler:
             out[_("受理窗口")] = _("综合窗口 · %(name)s") % {"name": _name(case.submitted_by)}
         out[_("送达方式")] = case.get_delivery_display()
         return out
+
+    def detail(self, instance, task, actor) -> dict:
+        """The application data and materials a handler works from (a logged personal-data read)."""
+        from . import services
+
+        case = (Case.objects.select_related("applicant", "submitted_by", "application")
+                .filter(number=instance.subject_id).first())
+        if case is None:
+            return {}
+        rows = services.case_data_view(user=actor, case=case, task=task)
+        materials = [{"name": m.name, "status": m.status, "license": m.license_identifier or None,
+                      "file": bool(m.file)} for m in case.application.materials.order_by("position", "id")
+                     if not m.item_codes or case.item_code in m.item_codes]
+        return {"application": {"fields": rows, "materials": materials,
+                                "beneficiary": case.application.beneficiary_name or None}}
 
     def on_event(self, instance, event_name, task, action, data) -> None:
         handle = _EVENTS.get(event_name)

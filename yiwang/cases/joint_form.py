@@ -23,8 +23,8 @@ from yiwang.core.ids import validate_id_number
 from yiwang.identity.services import normalize_phone
 
 from . import rules
-from .constants import SOURCE_LABELS
-from .prefill import EDITABLE_SOURCES, is_registry_source, license_source
+from .constants import ONLINE_FORM_NOTE, SOURCE_LABELS
+from .prefill import BIRTH_PREFIX, EDITABLE_SOURCES, bundle_source, is_registry_source, license_source
 
 DEFAULT_MAX_LENGTH = 500
 
@@ -33,7 +33,8 @@ def bundle(*, item_code: str = "", life_event_code: str = "") -> tuple[str, list
     """(title, published versions in bundle order) or ValidationError on the "item"/"life_event" field."""
     if bool(item_code) == bool(life_event_code):
         raise ValidationError({"item": [_("请指定一个事项或一件事。")]})
-    versions = catalog.published_versions().prefetch_related("form_fields", "materials__license_type")
+    versions = catalog.published_versions().prefetch_related("form_fields", "materials__license_type",
+                                                             "outputs__license_type")
     if item_code:
         version = versions.filter(item__code=item_code).first()
         if version is None:
@@ -76,10 +77,21 @@ def merge_fields(versions) -> tuple[list[dict], list[dict]]:
     return list(merged.values()), file_materials
 
 
+def bundle_outputs(versions) -> dict[str, set[str]]:
+    """licence type code → codes of the bundle's items that issue it."""
+    out: dict[str, set[str]] = {}
+    for version in versions:
+        for output in version.outputs.all():
+            if output.license_type_id:
+                out.setdefault(output.license_type.code, set()).add(version.item.code)
+    return out
+
+
 def merge_materials(versions, extra: list[dict] = ()) -> list[dict]:
     merged: dict[str, dict] = {}
     rows = [{"name": m.name, "required": m.required, "item_codes": [v.item.code],
-             "license_type": m.license_type.code if m.license_type_id else ""}
+             "license_type": m.license_type.code if m.license_type_id else "",
+             "online_form": not m.license_type_id and ONLINE_FORM_NOTE in (m.note or "")}
             for v in versions for m in v.materials.all()]
     for row in [*rows, *extra]:
         current = merged.get(row["name"])
@@ -89,6 +101,7 @@ def merge_materials(versions, extra: list[dict] = ()) -> list[dict]:
         current["required"] = current["required"] or row["required"]
         current["item_codes"] += [c for c in row["item_codes"] if c not in current["item_codes"]]
         current["license_type"] = current["license_type"] or row["license_type"]
+        current["online_form"] = current.get("online_form", False) and row.get("online_form", False)
     return list(merged.values())
 
 
@@ -98,6 +111,8 @@ def form_definition(fields: list[dict], *, sources: dict[str, str], facts: dict)
     for f in fields:
         required, rule = rules.effective_required(f["key"], f["required_by"], facts)
         source = sources.get(f["key"], "")
+        if bundle_source(source):
+            required = False  # filled when the bundle's own item issues the licence
         readonly = bool(source) and is_registry_source(source) and source not in EDITABLE_SOURCES
         out.append({**f, "required": required, "rule": rule, "source": source, "readonly": readonly})
     return out
@@ -106,6 +121,10 @@ def form_definition(fields: list[dict], *, sources: dict[str, str], facts: dict)
 def source_label(source: str) -> str:
     if not source:
         return ""
+    if source.startswith(BIRTH_PREFIX):
+        return str(SOURCE_LABELS["birth"])
+    if bundle_source(source):
+        return str(SOURCE_LABELS["bundle"])
     return str(SOURCE_LABELS.get("license" if license_source(source) else source.split(".", 1)[0], ""))
 
 

@@ -52,6 +52,11 @@ class Application(TimeStampedModel):
     # JSON: facts the 情形 rules used (e.g. marital status), as read from the registries.
     facts = EncryptedTextField(default="{}")
     subject_uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    # 服务对象: the person the application is for when not the applicant (a guardian applies for
+    # their newborn); outputs for natural persons are issued to them.
+    beneficiary_id_number = EncryptedTextField(_("服务对象公民身份号码"), blank=True, default="")
+    beneficiary_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    beneficiary_name = models.CharField(_("服务对象"), max_length=60, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     # 送达方式 chosen when applying; each case copies it and may change it until it concludes.
     delivery = models.CharField(_("送达方式"), max_length=10, choices=Delivery.choices, default=Delivery.ONLINE)

@@ -6,6 +6,14 @@ catalogue's forms do (person.gender, entity.legal_rep ...); PERSON_SOURCES and E
 them to the elements of the data catalogue (registry DATA_SOURCES). A source with no catalogue element
 (person.residence_address, person.education, entity.business_scope ...) is left for the applicant.
 `license:<type>.<field>` takes the field from the applicant's newest valid licence of that type.
+
+For someone else (a beneficiary, 服务对象: the newborn of 新生儿出生一件事), the applicant is their
+guardian: the applicant's own identity and contact fields (APPLICANT_FIELD_KEYS) stay the
+applicant's, every other person.* field and licence field is the beneficiary's, read through
+sharing.ward_data_read (logged on the child). A birth certificate the child does not hold yet is
+replaced by the birth record WJW keeps in the registry (BIRTH_RECORD); a licence field that
+another item of the same bundle will issue is left pending (`bundle:` source) and filled when it
+is issued (handling.fill_from_bundle).
 """
 
 from __future__ import annotations
@@ -17,9 +25,11 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from yiwang.registry.constants import DATA_SOURCES, EntityKind, MaritalStatus
-from yiwang.sharing.services import NotFound, own_data_read
+from yiwang.sharing.services import NotFound, own_data_read, ward_data_read
 
 from . import rules, selectors
+from .constants import APPLICANT_FIELD_KEYS, GUARDIAN_FALLBACK_SOURCES
+from .sources import BIRTH_PREFIX, BUNDLE_PREFIX, LICENSE_PREFIX, bundle_source, license_source  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +61,18 @@ ENTITY_SOURCES = {k: v for k, v in ENTITY_SOURCES.items() if v in DATA_SOURCES}
 # Prefilled but still editable: contact details the applicant may give differently for this case.
 EDITABLE_SOURCES = {"person.phone"}
 
-LICENSE_PREFIX = "license:"
+BIRTH_CERTIFICATE = "birth_medical_certificate"
+# Face field of the birth certificate → registry element of the child (or (parent, key) of person.parents).
+BIRTH_RECORD = {
+    "新生儿姓名": "person.name",
+    "性别": "person.sex",
+    "出生时间": "person.birth_date",
+    "出生地": "person.birth_place",
+    "母亲姓名": ("mother", "name"),
+    "母亲有效身份证件号码": ("mother", "id_number"),
+    "父亲姓名": ("father", "name"),
+    "父亲有效身份证件号码": ("father", "id_number"),
+}
 
 
 def _label(choices, code):
@@ -77,16 +98,9 @@ def _display(element: str, value) -> str:
     return str(value)
 
 
-def license_source(source: str) -> tuple[str, str] | None:
-    """"license:household_register.户号" → ("household_register", "户号")."""
-    if not source.startswith(LICENSE_PREFIX):
-        return None
-    type_code, dot, field_name = source.removeprefix(LICENSE_PREFIX).partition(".")
-    return (type_code, field_name) if dot and type_code and field_name else None
-
-
 def is_registry_source(source: str) -> bool:
-    return source in PERSON_SOURCES or source in ENTITY_SOURCES or license_source(source) is not None
+    return (source in PERSON_SOURCES or source in ENTITY_SOURCES or license_source(source) is not None
+            or source.startswith((BIRTH_PREFIX, BUNDLE_PREFIX)))
 
 
 @dataclass
@@ -108,9 +122,35 @@ def _read(*, user, elements: set[str], purpose: str, uscc: str = "") -> dict:
         return {}
 
 
-def prefill(*, applicant, fields: list[dict], purpose: str, uscc: str = "") -> Prefill:
-    """Values for `fields` (merged definitions with key and prefill_source) and the rule facts."""
+def _ward_read(*, applicant, beneficiary, elements: set[str], purpose: str) -> dict:
+    if beneficiary is None or not elements:
+        return {}
+    try:
+        return ward_data_read(user=applicant, person=beneficiary, elements=sorted(elements), purpose=purpose)
+    except (NotFound, ValidationError) as exc:
+        logger.info("No ward prefill for user %s: %s", applicant.pk, exc)
+        return {}
+
+
+def _birth_record_value(ward: dict, face: str) -> str:
+    element = BIRTH_RECORD.get(face)
+    if isinstance(element, tuple):
+        parent = (ward.get("person.parents") or {}).get(element[0]) or {}
+        return str(parent.get(element[1]) or "")
+    return _display(element, ward.get(element)) if element else ""
+
+
+def prefill(*, applicant, fields: list[dict], purpose: str, uscc: str = "", beneficiary=None,
+            bundle_outputs: dict[str, set[str]] | None = None) -> Prefill:
+    """Values for `fields` (merged definitions with key and prefill_source) and the rule facts.
+    `beneficiary`: the registry Person the application is for, when not the applicant;
+    `bundle_outputs`: licence type → codes of the bundle's items that issue it."""
+    bundle_outputs = bundle_outputs or {}
     result = Prefill()
+
+    def for_ward(f) -> bool:
+        return beneficiary is not None and f["key"] not in APPLICANT_FIELD_KEYS
+
     person_elements = {PERSON_SOURCES[f["prefill_source"]] for f in fields if f["prefill_source"] in PERSON_SOURCES}
     fact_elements = rules.facts_needed(f["key"] for f in fields)
     person = _read(user=applicant, elements=person_elements | {e for e in fact_elements if e.startswith("person.")},
@@ -119,19 +159,35 @@ def prefill(*, applicant, fields: list[dict], purpose: str, uscc: str = "") -> P
     entity = _read(user=applicant, elements=entity_elements, purpose=purpose, uscc=uscc) if uscc else {}
     license_types = {parsed[0] for f in fields if (parsed := license_source(f["prefill_source"]))}
     licenses = selectors.valid_licenses_by_type(applicant, license_types) if license_types else {}
+    ward_licenses = (selectors.valid_licenses_by_holder(beneficiary.id_number, license_types)
+                     if beneficiary is not None and license_types else {})
+    ward_elements = {PERSON_SOURCES[f["prefill_source"]] for f in fields
+                     if f["prefill_source"] in PERSON_SOURCES and for_ward(f)}
+    if beneficiary is not None and BIRTH_CERTIFICATE in license_types and BIRTH_CERTIFICATE not in ward_licenses:
+        ward_elements |= {e if isinstance(e, str) else "person.parents" for e in BIRTH_RECORD.values()}
+    ward = _ward_read(applicant=applicant, beneficiary=beneficiary, elements=ward_elements, purpose=purpose)
 
     result.facts = {code: person.get(code) for code in fact_elements if person.get(code)}
     for f in fields:
         source = f["prefill_source"]
+        parsed = license_source(source)
         if source in PERSON_SOURCES:
-            value = _display(PERSON_SOURCES[source], person.get(PERSON_SOURCES[source]))
+            element = PERSON_SOURCES[source]
+            value = _display(element, ward.get(element)) if for_ward(f) else ""
+            if not for_ward(f) or (not value and source in GUARDIAN_FALLBACK_SOURCES):
+                value = _display(element, person.get(element))
         elif source in ENTITY_SOURCES:
             value = _display(ENTITY_SOURCES[source], entity.get(ENTITY_SOURCES[source]))
-        elif (parsed := license_source(source)) and parsed[0] in licenses:
-            license = licenses[parsed[0]]
-            value = _display("", license.fields.get(parsed[1]))
+        elif parsed and (held := (ward_licenses if for_ward(f) else {}).get(parsed[0]) or licenses.get(parsed[0])):
+            value = _display("", held.fields.get(parsed[1]))
             if value:
-                result.licenses[parsed[0]] = license.identifier
+                result.licenses[parsed[0]] = held.identifier
+        elif parsed and parsed[0] == BIRTH_CERTIFICATE and (value := _birth_record_value(ward, parsed[1])):
+            source = BIRTH_PREFIX + parsed[1]
+        elif parsed and bundle_outputs.get(parsed[0]) and not set(f["items"]) & bundle_outputs[parsed[0]]:
+            # Issued by another item of this application: nothing to type, filled when it is issued.
+            result.sources[f["key"]] = BUNDLE_PREFIX + source.removeprefix(LICENSE_PREFIX)
+            value = ""
         else:
             value = ""
         if value:

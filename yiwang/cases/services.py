@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,8 @@ from . import integration, joint_form, permissions, prefill, selectors
 from .constants import (
     MAGIC_TYPES,
     MAX_UPLOAD_MB,
+    NEWBORN_TRIGGER,
+    PROVIDED_WITHOUT_UPLOAD,
     PROXY_MATERIAL_PREFIXES,
     SERIAL_DIGITS,
     ApplicationStatus,
@@ -93,13 +96,16 @@ def _subject_uscc(applicant) -> str:
 
 
 def _application_create(*, user, applicant, grant, channel: str, title: str, versions, item_code: str,
-                        life_event_code: str, purpose: str) -> Application:
+                        life_event_code: str, purpose: str, beneficiary=None) -> Application:
     """A draft for `applicant` started by `user` (themself, their proxy or a window clerk): the joint
-    form prefilled as the applicant's own data read, and the licences they hold as materials."""
+    form prefilled as the applicant's own data read, and the licences they hold as materials.
+    `beneficiary`: the registry person it is for when not the applicant (their ward)."""
     codes = [v.item.code for v in versions]
     fields, file_materials = joint_form.merge_fields(versions)
     uscc = _subject_uscc(applicant)
-    pre = prefill.prefill(applicant=applicant, fields=fields, purpose=purpose, uscc=uscc)
+    produced = joint_form.bundle_outputs(versions)
+    pre = prefill.prefill(applicant=applicant, fields=fields, purpose=purpose, uscc=uscc, beneficiary=beneficiary,
+                          bundle_outputs=produced)
     application = Application(
         applicant=applicant, submitted_by=user, proxy_grant=grant, item_code=item_code or "",
         life_event_code=life_event_code or "", title=title, subject_uscc=uscc, channel=channel,
@@ -107,6 +113,10 @@ def _application_create(*, user, applicant, grant, channel: str, title: str, ver
                for v in versions],
         form=joint_form.form_definition(fields, sources=pre.sources, facts=pre.facts),
     )
+    if beneficiary is not None:
+        application.beneficiary_id_number = beneficiary.id_number
+        application.beneficiary_hash = beneficiary.id_number_hash
+        application.beneficiary_name = beneficiary.name
     application.values, application.fact_values = pre.values, pre.facts
     application.save()
 
@@ -114,40 +124,86 @@ def _application_create(*, user, applicant, grant, channel: str, title: str, ver
     types = {m["license_type"] for m in materials if m["license_type"]}
     held = {False: selectors.valid_licenses_by_type(applicant, types),
             True: selectors.valid_licenses_by_type(user, types) if grant is not None else {}}
+    ward_held = (selectors.valid_licenses_by_holder(beneficiary.id_number, types)
+                 if beneficiary is not None and types else {})
     rows = []
     for position, m in enumerate(materials):
         of_proxy = m["name"].startswith(PROXY_MATERIAL_PREFIXES)
-        license = held[of_proxy].get(m["license_type"])
+        license = ward_held.get(m["license_type"]) or held[of_proxy].get(m["license_type"])
+        producers = produced.get(m["license_type"], set())
+        if license:
+            status = MaterialStatus.HELD_BY_GOVERNMENT
+        elif producers and not producers & set(m["item_codes"]):
+            status = MaterialStatus.FROM_BUNDLE  # issued by another item of this application
+        elif m.get("online_form"):
+            status = MaterialStatus.FILLED_ONLINE
+        else:
+            status = MaterialStatus.MISSING
         rows.append(ApplicationMaterial(
             application=application, position=position, name=m["name"], required=m["required"],
-            item_codes=m["item_codes"], license_type_code=m["license_type"], of_proxy=of_proxy,
-            status=MaterialStatus.HELD_BY_GOVERNMENT if license else MaterialStatus.MISSING,
+            item_codes=m["item_codes"], license_type_code=m["license_type"], of_proxy=of_proxy, status=status,
             license_identifier=license.identifier if license else ""))
     ApplicationMaterial.objects.bulk_create(rows)
+    data = {"items": codes, "life_event": life_event_code or "", "prefilled": sorted(pre.sources), "channel": channel}
+    if beneficiary is not None:
+        data["beneficiary"] = beneficiary.name
     audit_record(action="application.start", actor=user, target_type="cases.Application",
-                 target_id=str(application.pk), on_behalf_of=_on_behalf_label(application),
-                 data={"items": codes, "life_event": life_event_code or "", "prefilled": sorted(pre.sources),
-                       "channel": channel})
+                 target_id=str(application.pk), on_behalf_of=_on_behalf_label(application), data=data)
     return application
 
 
+def _beneficiary(*, applicant, versions, life_event_code: str, beneficiary):
+    """The ward the application is for: the given one (an ID number) if the registry makes the
+    applicant their guardian; for 新生儿出生一件事 the newborn, chosen when there is exactly one."""
+    from yiwang.catalog.models import LifeEvent
+    from yiwang.registry import selectors as registry
+
+    own = registry.person_by_id_number(applicant.id_number) if applicant.id_number_hash and applicant.id_number \
+        else None
+    newborn_event = bool(life_event_code) and LifeEvent.objects.filter(
+        code=life_event_code, trigger=NEWBORN_TRIGGER).exists()
+    if beneficiary not in (None, ""):
+        try:
+            child = registry.person_by_id_number(str(beneficiary))
+        except ValidationError:
+            child = None
+        if child is None or not registry.is_guardian(own, child):
+            # One message for "no such person" and "not your ward": no oracle.
+            raise ValidationError({"beneficiary": [_("登记信息中您不是该服务对象的监护人。")]})
+        return child
+    if not newborn_event:
+        return None
+    newborns = registry.newborn_children(own) if own is not None else []
+    if len(newborns) == 1:
+        return newborns[0]
+    if not newborns:
+        raise ValidationError({"beneficiary": [_(
+            "未查询到您子女的出生信息。助产机构登记出生信息后即可办理；如有疑问请联系出生医院。")]})
+    raise ValidationError({"beneficiary": [_("您有多名新生子女，请选择为哪一名子女办理。")]})
+
+
 @transaction.atomic
-def application_start(*, user, item_code: str = "", life_event_code: str = "", on_behalf_of=None) -> Application:
-    """A draft with the joint form prefilled from the registries and licences. Raises ValidationError
-    (unknown item or life event, no valid proxy grant)."""
+def application_start(*, user, item_code: str = "", life_event_code: str = "", on_behalf_of=None,
+                      beneficiary=None) -> Application:
+    """A draft with the joint form prefilled from the registries and licences. `beneficiary`: the ID
+    number of the applicant's minor child it is for (defaults to the newborn for 新生儿出生一件事).
+    Raises ValidationError (unknown item or life event, no valid proxy grant, not a guardian)."""
     title, versions = joint_form.bundle(item_code=item_code, life_event_code=life_event_code)
     applicant, grant = _principal(user, on_behalf_of, [v.item.code for v in versions])
+    ward = _beneficiary(applicant=applicant, versions=versions, life_event_code=life_event_code,
+                        beneficiary=beneficiary)
     purpose = _("预填申报表：%(title)s") % {"title": title}
     if grant is not None:
         purpose += _("（代办人：%(name)s）") % {"name": _display_name(user)}
     return _application_create(user=user, applicant=applicant, grant=grant,
                                channel=Channel.PROXY if grant is not None else Channel.ONLINE, title=title,
                                versions=versions, item_code=item_code, life_event_code=life_event_code,
-                               purpose=purpose)
+                               purpose=purpose, beneficiary=ward)
 
 
 @transaction.atomic
-def application_start_at_window(*, clerk, applicant, item_code: str = "", life_event_code: str = "") -> Application:
+def application_start_at_window(*, clerk, applicant, item_code: str = "", life_event_code: str = "",
+                                beneficiary=None) -> Application:
     """综合窗口 (无差别全科受理): a window clerk starts any item or life event for a citizen who is present,
     with the same joint form and prefill as online (read as the applicant's own data; the purpose
     names the clerk). The clerk may fill, upload and submit it while it is a draft. Raises
@@ -158,10 +214,12 @@ def application_start_at_window(*, clerk, applicant, item_code: str = "", life_e
             or not applicant.id_number_hash):
         raise ValidationError({"applicant": [_("申请人须先注册实名账号。")]})
     title, versions = joint_form.bundle(item_code=item_code, life_event_code=life_event_code)
+    ward = _beneficiary(applicant=applicant, versions=versions, life_event_code=life_event_code,
+                        beneficiary=beneficiary)
     purpose = _("预填申报表：%(title)s（综合窗口受理：%(name)s）") % {"title": title, "name": _display_name(clerk)}
     return _application_create(user=clerk, applicant=applicant, grant=None, channel=Channel.WINDOW, title=title,
                                versions=versions, item_code=item_code, life_event_code=life_event_code,
-                               purpose=purpose)
+                               purpose=purpose, beneficiary=ward)
 
 
 # --- drafts ----------------------------------------------------------------------------------------------
@@ -272,25 +330,48 @@ def _material_store(*, user, application, material, data: bytes, original_name: 
 def case_number_next(*, item_code: str, day: dt.date) -> str:
     """`<item code>-<YYYYMMDD>-<serial>`; the counter row stays locked until the transaction ends, so
     concurrent submissions get distinct, contiguous serials. Call inside a transaction."""
-    counter = CaseNumberCounter.objects.select_for_update().filter(item_code=item_code, day=day).first()
-    if counter is None:
+    serial = _counter_increment(item_code, day)
+    if serial is None:
         try:
             with transaction.atomic():
-                counter = CaseNumberCounter.objects.create(item_code=item_code, day=day)
+                serial = CaseNumberCounter.objects.create(item_code=item_code, day=day, last_serial=1).last_serial
         except IntegrityError:  # another submission created it first; wait for its lock
-            counter = CaseNumberCounter.objects.select_for_update().get(item_code=item_code, day=day)
-    counter.last_serial += 1
-    counter.save(update_fields=["last_serial"])
-    return f"{item_code}-{day:%Y%m%d}-{counter.last_serial:0{SERIAL_DIGITS}d}"
+            serial = _counter_increment(item_code, day)
+    return f"{item_code}-{day:%Y%m%d}-{serial:0{SERIAL_DIGITS}d}"
 
 
-def _submit_errors(application: Application) -> tuple[dict, dict]:
-    """(field errors listing everything missing at once, held licences by material pk)."""
+def _counter_increment(item_code: str, day: dt.date) -> int | None:
+    # One statement (the UPDATE locks the row as SELECT ... FOR UPDATE did); None: no row yet.
+    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last_serial = last_serial + 1 "  # noqa: S608 - placeholders only
+                       "WHERE item_code = %s AND day = %s RETURNING last_serial",
+                       [item_code, connection.ops.adapt_datefield_value(day)])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _valid_held_licenses(application: Application, materials) -> dict:
+    """{of_proxy: {licence type code: licence}} for the held materials: the applicant's licences, and
+    the proxy's own for the proxy's materials; one read when both are the same person."""
+    wanted = {False: set(), True: set()}
+    for m in materials:
+        if m.status == MaterialStatus.HELD_BY_GOVERNMENT:
+            wanted[m.of_proxy].add(m.license_type_code)
+    if application.applicant_id == application.submitted_by_id:
+        types = wanted[False] | wanted[True]
+        valid = selectors.valid_licenses_by_type(application.applicant, types, face_values=False) if types else {}
+        return {False: valid, True: valid}
+    holders = {False: application.applicant, True: application.submitted_by}
+    return {of_proxy: selectors.valid_licenses_by_type(holders[of_proxy], types, face_values=False) if types else {}
+            for of_proxy, types in wanted.items()}
+
+
+def _submit_errors(application: Application) -> tuple[dict, dict, list[ApplicationMaterial]]:
+    """(field errors listing everything missing at once, held licences by material pk, materials)."""
     errors = joint_form.missing_fields(application.form, application.values)
     materials = list(selectors.materials_of(application))
-    held_types = {m.license_type_code for m in materials if m.status == MaterialStatus.HELD_BY_GOVERNMENT}
-    valid = {False: selectors.valid_licenses_by_type(application.applicant, held_types) if held_types else {},
-             True: selectors.valid_licenses_by_type(application.submitted_by, held_types) if held_types else {}}
+    valid = _valid_held_licenses(application, materials)
     missing, licenses = [], {}
     for m in materials:
         if m.status == MaterialStatus.HELD_BY_GOVERNMENT:
@@ -299,19 +380,21 @@ def _submit_errors(application: Application) -> tuple[dict, dict]:
                 licenses[m.pk] = license
             else:
                 missing.append(_("“%(name)s”所用的电子证照已失效，请上传该材料。") % {"name": m.name})
-        elif m.required and not (m.status == MaterialStatus.UPLOADED and m.scan_status == ScanStatus.CLEAN):
+        elif (m.required and m.status not in PROVIDED_WITHOUT_UPLOAD
+              and not (m.status == MaterialStatus.UPLOADED and m.scan_status == ScanStatus.CLEAN)):
             missing.append(_("请上传“%(name)s”。") % {"name": m.name})
     if missing:
         errors["materials"] = missing
-    return errors, licenses
+    return errors, licenses, materials
 
 
-def _record_license_uses(*, user, application: Application, cases: list[Case], licenses: dict) -> dict:
+def _record_license_uses(*, user, application: Application, cases: list[Case], licenses: dict,
+                         materials: list[ApplicationMaterial]) -> dict:
     """One licence use per (held material, case of an item that asks for it); errors by field."""
-    errors = []
+    errors, used = [], []
     # Someone other than the applicant (a proxy, a window clerk) uses the applicant's licences for them.
     principal = application.applicant if user.pk != application.applicant_id else None
-    for material in application.materials.filter(pk__in=list(licenses)):
+    for material in (m for m in materials if m.pk in licenses):
         on_behalf_of = None if material.of_proxy else principal  # the proxy's own licence is theirs
         ids = []
         for case in cases:
@@ -326,8 +409,12 @@ def _record_license_uses(*, user, application: Application, cases: list[Case], l
                 break
             ids.append(use.pk)
         material.license_use_ids = ids
-        material.save(update_fields=["license_use_ids"])
-    return {"materials": errors} if errors else {}
+        used.append(material)
+    if errors:
+        return {"materials": errors}  # the submit is rolled back: nothing to record
+    for material in used:  # usually one: cheaper than bulk_update's CASE expression
+        ApplicationMaterial.objects.filter(pk=material.pk).update(license_use_ids=material.license_use_ids)
+    return {}
 
 
 def _replay(user, key: str, endpoint: str) -> SubmitResult | None:
@@ -379,36 +466,58 @@ def _submit_channel(application: Application, user) -> str:
     return Channel.PROXY
 
 
+def _locked_for_submit(application: Application, user, key: str) -> Application:
+    """The application, locked, and in the same statement whether this user already used the
+    idempotency key. Its people are the submitting user, or the caller's copies (a view reads them
+    with the application) when they are the same rows; any other is read when first needed."""
+    rows = Application.objects.select_for_update().defer("facts")
+    if key:
+        rows = rows.annotate(key_used=Exists(IdempotencyRecord.objects.filter(user=user, key=key)))
+    locked = rows.get(pk=application.pk)
+    for name in ("applicant", "submitted_by"):
+        pk = getattr(locked, f"{name}_id")
+        if pk == user.pk:
+            setattr(locked, name, user)
+        elif getattr(Application, name).is_cached(application) and getattr(application, f"{name}_id") == pk:
+            setattr(locked, name, getattr(application, name))
+    return locked
+
+
 @transaction.atomic
 def _submit(*, user, application: Application, key: str, endpoint: str, delivery=None) -> SubmitResult:
-    locked = Application.objects.select_for_update(of=("self",)).select_related("applicant", "submitted_by").get(
-        pk=application.pk)
-    if key and (replayed := _replay(user, key, endpoint)):
+    locked = _locked_for_submit(application, user, key)
+    # key_used was read before any wait for the lock: a submit with the same key that committed
+    # meanwhile shows as "not a draft any more", so that case asks again.
+    if key and (locked.key_used or locked.status != ApplicationStatus.DRAFT) and (
+            replayed := _replay(user, key, endpoint)):
         return replayed
     if locked.status != ApplicationStatus.DRAFT:
         raise Conflict(_("该申报已提交，不能重复提交。"))
-    errors, licenses = _submit_errors(locked)
+    errors, licenses, materials = _submit_errors(locked)
     if errors:
         raise ValidationError(errors)
     if delivery:
         locked.delivery, locked.delivery_address = delivery
     locked.channel = _submit_channel(locked, user)
     now = timezone.now()
+    # Marked submitted before numbering: each statement after it holds the item's counter row, which
+    # every other submit of the item waits for (the whole submit rolls back on any error below).
+    locked.status, locked.submitted_at, locked.submitted_by = ApplicationStatus.SUBMITTED, now, user
+    locked.save(update_fields=["status", "submitted_at", "submitted_by", "channel", "updated_at",
+                               *(["delivery", "delivery_address"] if delivery else [])])
     day = timezone.localdate(now)
     # Number in item-code order: two bundles sharing items then lock the counters in the same order.
     numbers = {code: case_number_next(item_code=code, day=day) for code in sorted(set(locked.item_codes))}
-    cases = [Case.objects.create(
+    cases = Case.objects.bulk_create([Case(
         number=numbers[row["code"]], application=locked, item_code=row["code"], item_name=row["name"],
         item_version_id=row["version_id"], department_code=row["department"], submitted_at=now,
         applicant=locked.applicant, submitted_by=user, delivery=locked.delivery,
         delivery_address=locked.delivery_address, channel=locked.channel,
-    ) for row in locked.items]
-    errors = _record_license_uses(user=user, application=locked, cases=cases, licenses=licenses)
+    ) for row in locked.items])
+    errors = _record_license_uses(user=user, application=locked, cases=cases, licenses=licenses,
+                                  materials=materials)
     if errors:
-        raise ValidationError(errors)  # rolls the cases back too
-    locked.status, locked.submitted_at, locked.submitted_by = ApplicationStatus.SUBMITTED, now, user
-    locked.save(update_fields=["status", "submitted_at", "submitted_by", "delivery", "delivery_address",
-                               "channel", "updated_at"])
+        raise ValidationError(errors)  # rolls the cases and the status back too
     body = {"cases": [{"number": c.number, "item": c.item_code, "item_name": c.item_name, "status": c.status}
                       for c in cases]}
     audit_record(action="application.submit", actor=user, target_type="cases.Application",
@@ -570,6 +679,10 @@ def case_data_view(*, user, case: Case, task=None) -> list[dict]:
     if keys and (uscc or case.applicant.id_number):
         access_record(reader=user, elements=keys, purpose=case.number, channel=AccessChannel.CASE_HANDLING,
                       case_number=case.number, **subject)
+    if keys and case.application.beneficiary_hash:  # the newborn's data is shown too: her log has it
+        access_record(reader=user, elements=keys, purpose=case.number, channel=AccessChannel.CASE_HANDLING,
+                      case_number=case.number, subject_hash=case.application.beneficiary_hash,
+                      subject_label=case.application.beneficiary_name)
     audit_record(action="case.data_view", actor=user, target_type="cases.Case", target_id=case.number,
                  data={"task": getattr(task, "pk", None), "fields": keys})
     return rows

@@ -19,7 +19,7 @@ from yiwang.workflow.constants import SuspensionKind
 
 from . import joint_form, selectors, services
 from .api.views import document_response, material_response, receipt_response
-from .constants import ApplicationStatus, CaseStatus, Delivery, MaterialStatus
+from .constants import PROVIDED_WITHOUT_UPLOAD, ApplicationStatus, CaseStatus, Delivery, MaterialStatus
 from .documents import case_url
 
 INPUT_TYPES = {"date": "date", "phone": "tel", "number": "number"}
@@ -54,11 +54,16 @@ def my_cases(request):
 
 def _start(request, *, title: str, item_code: str = "", life_event_code: str = ""):
     errors = {}
+    newborns = selectors.newborns_for(request.user, life_event_code) if life_event_code else []
     if request.method == "POST":
+        # The page offers the user's own newborns by position; the service checks guardianship anyway.
+        chosen = request.POST.get("beneficiary", "")
+        ward = newborns[int(chosen)] if chosen.isdigit() and int(chosen) < len(newborns) else None
         try:
             application = services.application_start(
                 user=request.user, item_code=item_code, life_event_code=life_event_code,
-                on_behalf_of=request.POST.get("on_behalf_of") or None)
+                on_behalf_of=request.POST.get("on_behalf_of") or None,
+                beneficiary=ward.id_number if ward is not None else None)
         except ValidationError as exc:
             errors = _messages(exc)
         else:
@@ -66,7 +71,7 @@ def _start(request, *, title: str, item_code: str = "", life_event_code: str = "
     grants = list(active_proxy_grants(request.user))
     return render(request, "cases/start.html", {
         "title": title, "item_code": item_code, "life_event_code": life_event_code, "errors": errors,
-        "grants": grants, "drafts": selectors.drafts_of(request.user, item_code=item_code,
+        "grants": grants, "newborns": newborns, "drafts": selectors.drafts_of(request.user, item_code=item_code,
                                                         life_event_code=life_event_code)[:10],
     }, status=400 if errors else 200)
 
@@ -104,6 +109,7 @@ def _page(request, application, *, errors=None, posted=None, status=200):
         "application": application, "fields": rows, "materials": materials, "errors": errors,
         "material_errors": errors.get("materials", []), "idempotency_key": uuid.uuid4().hex,
         "held": MaterialStatus.HELD_BY_GOVERNMENT, "uploaded": MaterialStatus.UPLOADED,
+        "no_upload": [MaterialStatus.HELD_BY_GOVERNMENT, *PROVIDED_WITHOUT_UPLOAD],
         "is_draft": application.status == ApplicationStatus.DRAFT, "cases": application.cases.order_by("id"),
         "deliveries": Delivery.choices, "delivery_errors": errors.get("delivery", []) + errors.get("delivery_address", []),
     }, status=status)

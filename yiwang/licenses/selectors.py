@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from yiwang.core.masking import mask_id_number, mask_name, mask_text
-from yiwang.identity.selectors import own_subject_hashes
+from yiwang.identity.selectors import own_subject_hashes, ward_subject_hashes
 
 from .constants import HolderCodeType
 from .models import License, LicenseUse
@@ -18,9 +18,18 @@ def licenses_of(user):
             .order_by("license_type__code", "-issued_on", "identifier"))
 
 
+def wallet_licenses(user):
+    """The wallet (卡包): the user's own licences and those of their wards (minor children), so a
+    parent finds the newborn's birth certificate where they look for theirs."""
+    hashes = own_subject_hashes(user) | ward_subject_hashes(user)
+    return (License.objects.filter(holder_hash__in=hashes)
+            .select_related("license_type", "issuer", "signing_key")
+            .order_by("license_type__code", "-issued_on", "identifier"))
+
+
 def own_license(user, identifier: str) -> License:
-    """The user's licence with this identifier; Http404 if it is missing or someone else's."""
-    license = licenses_of(user).filter(identifier=identifier).first()
+    """A licence of the user's wallet with this identifier; Http404 if it is missing or someone else's."""
+    license = wallet_licenses(user).filter(identifier=identifier).first()
     if license is None:
         raise Http404("no such licence")
     return license

@@ -20,6 +20,7 @@ from yiwang.catalog.models import Department, LicenseType
 from yiwang.core.crypto import decrypt, encrypt
 from yiwang.core.ids import validate_id_number, validate_uscc
 from yiwang.core.masking import mask_id_number
+from yiwang.identity.constants import AccountKind
 from yiwang.identity.selectors import subject_index
 
 from . import permissions
@@ -283,23 +284,42 @@ def _user_label(user) -> str:
     return getattr(user, "display_name", "") or user.get_username()
 
 
-@transaction.atomic
+def _own_licence(user, license: License) -> bool:
+    # The holder using their own licence, told by their ID number's blind index without reading
+    # their entity memberships (permissions.can_use decides every other case).
+    return bool(getattr(user, "is_authenticated", False) and user.kind != AccountKind.STAFF
+                and user.id_number_hash and license.holder_hash == user.id_number_hash)
+
+
 def license_use(*, license: License, item_code: str, item_name: str, case_number: str, purpose: str = "",
                 used_by, on_behalf_of=None, valid_days: int = STAMPED_COPY_VALID_DAYS) -> LicenseUse:
     """Record one use of a licence in a case; its stamped copy (加注件) follows after commit."""
-    if not permissions.can_use(used_by, license, on_behalf_of=on_behalf_of, item_code=item_code):
+    if not ((on_behalf_of is None and _own_licence(used_by, license))
+            or permissions.can_use(used_by, license, on_behalf_of=on_behalf_of, item_code=item_code)):
         raise PermissionDenied(_("您无权使用该证照。"))
     if not (item_name.strip() and case_number.strip()):
         raise ValidationError(_("用证须注明事项名称和办件编号。"))
     if valid_days < 1:
         raise ValidationError({"valid_days": [_("加注件有效天数至少为1天。")]})
+    # No savepoint (a submit records several uses): nothing raises inside the block, so a caller's
+    # transaction can go on after a LicenseNotUsable.
+    with transaction.atomic(savepoint=False):
+        use = _use_locked(license.pk, item_code=item_code, item_name=item_name, case_number=case_number,
+                          purpose=purpose, used_by=used_by, on_behalf_of=on_behalf_of, valid_days=valid_days)
+    if isinstance(use, License):
+        raise LicenseNotUsable(_("证照状态为“%(status)s”，不能用于办事。") % {"status": use.effective_status_label})
+    return use
+
+
+def _use_locked(pk: int, *, item_code: str, item_name: str, case_number: str, purpose: str, used_by, on_behalf_of,
+                valid_days: int) -> LicenseUse | License:
+    """The use recorded, or the licence when it is not usable (nothing written)."""
     # Lock the licence row only: locking the joined issuer, type and key rows made every submit that
-    # uses a licence of the same department wait for (and deadlock with) every other one.
-    license = License.objects.select_for_update(of=("self",)).select_related(
-        "license_type", "issuer", "signing_key").get(pk=license.pk)
+    # uses a licence of the same department wait for (and deadlock with) every other one. The face
+    # values are not needed here (not decrypted); the stamped copy reads the licence afresh.
+    license = License.objects.select_for_update().defer("holder_code", "fields_data").get(pk=pk)
     if license.status != LicenseStatus.VALID or license.is_expired():
-        raise LicenseNotUsable(_("证照状态为“%(status)s”，不能用于办事。")
-                               % {"status": license.effective_status_label})
+        return license
     now = timezone.now()
     valid_until = timezone.localdate(now) + dt.timedelta(days=valid_days)
     if license.valid_until:

@@ -19,7 +19,7 @@ MAX_TOKEN_LENGTH = 1000
 @login_required
 def wallet(request):
     rows = []
-    for license in selectors.licenses_of(request.user):
+    for license in selectors.wallet_licenses(request.user):
         url = verify_url(services.license_token(license), request)
         rows.append({"license": license, "fields": selectors.masked_fields(license),
                      "holder": selectors.masked_holder(license), "verify_url": url,

@@ -45,3 +45,28 @@ def load_demo_registry(persons: int = 1000, *, seed: int = 20260101):
     if demo_people_present():
         return None
     return generate_population(persons=persons, seed=seed, add=True)
+
+
+DEMO_NEWBORN = ("张小萌", "F", "杭州市妇产科医院")
+DEMO_NEWBORN_AGE_DAYS = 7
+
+
+def load_demo_newborn():
+    """张伟 and 王丽's daughter, born a week before the demo is loaded, as the hospital (WJW) records
+    her: the parents then get the 新生儿出生一件事 offer and can apply for her. Idempotent: returns the
+    newborn Person when recorded now, None when a newborn is already there (or the demo is absent)."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from .selectors import newborn_children, person_by_id_number
+    from .services import person_register_birth
+
+    father = person_by_id_number(DEMO_PEOPLE["citizen"][3])
+    mother = person_by_id_number(DEMO_PEOPLE["citizen_spouse"][3])
+    actor = get_user_model().objects.filter(username="staff-wjw").first()
+    if father is None or mother is None or actor is None or newborn_children(father):
+        return None
+    name, sex, place = DEMO_NEWBORN
+    born = timezone.localdate() - dt.timedelta(days=DEMO_NEWBORN_AGE_DAYS)
+    return person_register_birth(actor=actor, name=name, sex=sex, birth_date=born, birth_place=place,
+                                 mother=mother, father=father)

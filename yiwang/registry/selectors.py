@@ -3,7 +3,10 @@ yiwang.sharing, which checks the sharing class and writes the access record."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from yiwang.core.crypto import blind_index
 from yiwang.core.ids import normalize_id_number, normalize_uscc
@@ -29,6 +32,38 @@ def entity_by_uscc(uscc: str) -> Entity | None:
 
 def person_children(person: Person) -> QuerySet[Person]:
     return Person.objects.filter(father=person) | Person.objects.filter(mother=person)
+
+
+ADULT_AGE = 18
+NEWBORN_DAYS = 365
+
+
+def _age_on(person: Person, day: dt.date) -> int:
+    birth = person.birth_date
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def minor_children(person: Person, *, on: dt.date | None = None) -> list[Person]:
+    """Living children under 18: the people a parent is guardian (监护人) of, in birth order."""
+    on = on or timezone.localdate()
+    return [child for child in person_children(person).filter(died_on__isnull=True).order_by("birth_date", "pk")
+            if _age_on(child, on) < ADULT_AGE]
+
+
+def newborn_children(person: Person, *, on: dt.date | None = None) -> list[Person]:
+    """Children born in the last year whom no household has entered yet (新生儿出生一件事 is for them)."""
+    on = on or timezone.localdate()
+    return [child for child in minor_children(person, on=on)
+            if child.household_id is None and (on - child.birth_date).days <= NEWBORN_DAYS]
+
+
+def is_guardian(person: Person | None, child: Person | None, *, on: dt.date | None = None) -> bool:
+    """A living parent of a living minor, by the birth record (WJW) the registry holds."""
+    if person is None or child is None or person.died_on is not None or child.died_on is not None:
+        return False
+    if person.pk not in (child.father_id, child.mother_id):
+        return False
+    return _age_on(child, on or timezone.localdate()) < ADULT_AGE
 
 
 def dead_persons_without_deregistration_task() -> QuerySet[Person]:

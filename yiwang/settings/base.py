@@ -271,4 +271,8 @@ SEARCH_LEXICON_DIR = BASE_DIR / "data" / "search"
 SEARCH_LOG_BATCH_SIZE = env.int("SEARCH_LOG_BATCH_SIZE", default=50)
 SEARCH_LOG_FLUSH_SECONDS = env.float("SEARCH_LOG_FLUSH_SECONDS", default=5.0)
 
+# Staff inbox: history lists (completed, cancelled, all) count up to this many tasks; open ones are
+# always counted exactly. 0 counts everything.
+WORKFLOW_INBOX_COUNT_CAP = env.int("WORKFLOW_INBOX_COUNT_CAP", default=10_000) or None
+
 UI_NAME = _("一网通办")

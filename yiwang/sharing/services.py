@@ -56,7 +56,7 @@ from .models import DataAccessRecord, DataElement, SharingRequest
 __all__ = [
     "DecisionConflict", "NotFound", "SharingDenied", "access_record", "data_catalog_sync", "entity_data_read",
     "own_data_read", "person_data_read", "sharing_request_approve", "sharing_request_create",
-    "sharing_request_refuse", "sharing_request_withdraw", "sharing_requests_expire",
+    "sharing_request_refuse", "sharing_request_withdraw", "sharing_requests_expire", "ward_data_read",
 ]
 
 logger = logging.getLogger(__name__)
@@ -303,11 +303,13 @@ def _person_label(person) -> str:
 
 
 def _write_record(*, reader, department: str, subject_kind: str, subject_hash: str, subject_label: str,
-                  elements: list[str], purpose: str, case_number: str, channel: str) -> DataAccessRecord:
+                  elements: list[str], purpose: str, case_number: str, channel: str,
+                  reader_label: str = "") -> DataAccessRecord:
     if channel not in AccessChannel.values:
         raise ValueError(f"unknown access channel {channel!r}")
+    reader_label = reader_label or (_reader_label(reader) if reader else "")
     return DataAccessRecord.objects.create(
-        reader=reader if getattr(reader, "pk", None) else None, reader_label=_reader_label(reader) if reader else "",
+        reader=reader if getattr(reader, "pk", None) else None, reader_label=reader_label[:80],
         department=department or "", subject_kind=subject_kind, subject_hash=subject_hash,
         subject_label=mask_text(subject_label)[:120], elements=[str(e)[:60] for e in elements],
         purpose=mask_text((purpose or "").strip())[:500],
@@ -394,6 +396,37 @@ def own_data_read(*, user, elements, purpose: str, case_number: str = "", uscc: 
         kind, subject_hash, label = SubjectKind.PERSON, person.id_number_hash, _person_label(person)
     _write_record(reader=user, department="", subject_kind=kind, subject_hash=subject_hash, subject_label=label,
                   elements=list(values), purpose=purpose, case_number=case_number, channel=AccessChannel.PREFILL)
+    return values
+
+
+@transaction.atomic
+def ward_data_read(*, user, person, elements, purpose: str, case_number: str = "") -> dict:
+    """A parent reads their minor child's registry data (监护人), e.g. to prefill 新生儿出生一件事.
+    NotFound unless the registry's birth record makes the user a guardian of `person` (one message:
+    no oracle). `person.parents` comes with full numbers, as the forms need them; reading it is
+    logged for the other parent too, since it is their identity being read."""
+    own = (registry.person_by_id_number(user.id_number)
+           if getattr(user, "is_authenticated", False) and user.id_number_hash and user.id_number else None)
+    if not registry.is_guardian(own, person):
+        raise NotFound(_("查无此人。"))
+    chosen = _resolve_elements(elements, SubjectKind.PERSON)
+    values = {}
+    for element in chosen:
+        if element.code == "person.parents":
+            values[element.code] = {role: {"name": p.name, "id_number": p.id_number} if p else None
+                                    for role, p in (("father", person.father), ("mother", person.mother))}
+        else:
+            values[element.code] = _person_value(person, element.code)
+    label = _("监护人 %(name)s") % {"name": mask_name(user.display_name or own.name)}
+    _write_record(reader=user, department="", subject_kind=SubjectKind.PERSON, subject_hash=person.id_number_hash,
+                  subject_label=_person_label(person), elements=list(values), purpose=purpose,
+                  case_number=case_number, channel=AccessChannel.PREFILL, reader_label=label)
+    other = next((p for p in (person.father, person.mother) if p is not None and p.pk != own.pk), None)
+    if "person.parents" in values and other is not None:
+        _write_record(reader=user, department="", subject_kind=SubjectKind.PERSON, subject_hash=other.id_number_hash,
+                      subject_label=_person_label(other), elements=["person.name", "person.id_number"],
+                      purpose=purpose, case_number=case_number, channel=AccessChannel.PREFILL,
+                      reader_label=_("子女的监护人 %(name)s") % {"name": mask_name(user.display_name or own.name)})
     return values
 
 

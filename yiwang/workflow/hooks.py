@@ -6,6 +6,8 @@ A handler has two methods:
   other side effects). `event_name` is one of constants.EventName; `task` and `action` are None for
   transitions that are not a task's (clock, sweep warnings, supplement received ...).
 - `describe(instance) -> dict`: labels for pages and lists, keys like "case", "item", "applicant".
+- optionally `detail(instance, task, actor) -> dict`: what a handler of `task` is shown of the
+  subject through the API (the application data for a case); the handler logs the read.
 """
 
 from __future__ import annotations
@@ -45,3 +47,8 @@ def handler_for(subject_type: str) -> SubjectHandler:
 
 def describe(instance) -> dict:
     return {**_default.describe(instance), **(handler_for(instance.subject_type).describe(instance) or {})}
+
+
+def detail(instance, task, actor) -> dict:
+    handler = handler_for(instance.subject_type)
+    return handler.detail(instance, task, actor) if hasattr(handler, "detail") else {}

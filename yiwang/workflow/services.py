@@ -171,13 +171,18 @@ def _split_step_days(steps) -> tuple[int, int, int]:
     return accept, review, decide
 
 
-@transaction.atomic
 def process_for_item(item_code: str) -> ProcessDefinition:
     """The active definition for an item, or a default one built from the published catalogue entry:
     受理 → 审查 → [并联审查 when the item lists parallel departments] → 决定."""
+    # Read without a transaction of its own: a submit asks once per case (no savepoint round trips).
     existing = ProcessDefinition.objects.filter(key=item_code, active=True).first()
     if existing is not None:
         return existing
+    return _process_build(item_code)
+
+
+@transaction.atomic
+def _process_build(item_code: str) -> ProcessDefinition:
     from yiwang.catalog.selectors import published_version_for
 
     version = published_version_for(item_code)
@@ -211,17 +216,30 @@ def process_for_item(item_code: str) -> ProcessDefinition:
 def _record(instance: Instance, event: str, *, actor=None, task: Task | None = None, action: str | None = None,
             comment: str = "", data: dict | None = None, stage: StageDefinition | None = None,
             department: str = "") -> WorkflowEvent:
-    data = data or {}
+    entry = _event(instance, event, actor=actor, task=task, comment=comment, data=data, stage=stage,
+                   department=department)
+    entry.save()
+    return _recorded(instance, entry, actor=actor, task=task, action=action)
+
+
+def _event(instance: Instance, event: str, *, actor=None, task: Task | None = None, comment: str = "",
+           data: dict | None = None, stage: StageDefinition | None = None, department: str = "") -> WorkflowEvent:
+    """The event row, not yet written (_record writes one; _open_stage writes a transition's in one INSERT)."""
     stage = stage or (task.stage if task else None)
-    department = department or (task.department if task else "")
-    entry = WorkflowEvent.objects.create(
+    return WorkflowEvent(
         instance=instance, actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_label=_actor_label(actor), department=department, action=event, comment=comment,
-        stage_name=stage.name if stage else "", data=data)
-    audit_record(action=f"workflow.{event}", actor=actor, target_type=instance.subject_type,
-                 target_id=instance.subject_id, department=department,
-                 data={"stage": entry.stage_name, "task": task.pk if task else None, "action": action or "", **data})
-    hooks.handler_for(instance.subject_type).on_event(instance, event, task, action, data)
+        actor_label=_actor_label(actor), department=department or (task.department if task else ""),
+        action=event, comment=comment, stage_name=stage.name if stage else "", data=data or {})
+
+
+def _recorded(instance: Instance, entry: WorkflowEvent, *, actor=None, task: Task | None = None,
+              action: str | None = None) -> WorkflowEvent:
+    """What follows a written event: its audit entry, then the subject's hook."""
+    audit_record(action=f"workflow.{entry.action}", actor=actor, target_type=instance.subject_type,
+                 target_id=instance.subject_id, department=entry.department,
+                 data={"stage": entry.stage_name, "task": task.pk if task else None, "action": action or "",
+                       **entry.data})
+    hooks.handler_for(instance.subject_type).on_event(instance, entry.action, task, action, entry.data)
     return entry
 
 
@@ -233,15 +251,26 @@ def _stage_at(instance: Instance, position: int) -> StageDefinition | None:
     return StageDefinition.objects.filter(definition_id=instance.definition_id, position=position).first()
 
 
-def _open_stage(instance: Instance, stage: StageDefinition, actor=None) -> list[Task]:
+def _new_tasks(instance: Instance, stage: StageDefinition, departments: list[str], due_on: dt.date) -> list[Task]:
+    """The one place task rows are built (not yet written): one per department of the stage."""
+    return [Task(instance=instance, stage=stage, department=code, due_on=due_on, item_code=instance.definition.key)
+            for code in departments]
+
+
+def _open_stage(instance: Instance, stage: StageDefinition, actor=None, *,
+                before: tuple[WorkflowEvent, ...] = ()) -> list[Task]:
+    """Open `stage`: its tasks and its stage_started event, written after the events in `before`
+    (instance_start's started) in one INSERT; then each event's audit entry and hook, in order."""
     due_on = add_working_days(_today(), stage.limit_days)
     departments = stage.departments[:1] if stage.kind == StageKind.SINGLE else stage.departments
-    tasks = [Task.objects.create(instance=instance, stage=stage, department=code, due_on=due_on)
-             for code in departments]
-    instance.position = stage.position
-    instance.save(update_fields=["position"])
-    _record(instance, EventName.STAGE_STARTED, actor=actor, stage=stage,
-            data={"departments": list(departments), "due_on": due_on.isoformat()})
+    tasks = Task.objects.bulk_create(_new_tasks(instance, stage, departments, due_on))
+    if instance.position != stage.position:  # instance_start creates the instance at its first stage
+        instance.position = stage.position
+        instance.save(update_fields=["position"])
+    opened = _event(instance, EventName.STAGE_STARTED, actor=actor, stage=stage,
+                    data={"departments": list(departments), "due_on": due_on.isoformat()})
+    for entry in WorkflowEvent.objects.bulk_create([*before, opened]):
+        _recorded(instance, entry, actor=actor)
     return tasks
 
 
@@ -263,24 +292,46 @@ def _advance(instance: Instance, stage: StageDefinition, actor=None, task=None) 
         _open_stage(instance, following, actor=actor)
 
 
-@transaction.atomic
+# The first stage of each definition in use, per process. A definition's stages stop changing once an
+# instance of it exists (the admin locks them), so one is kept only after such an instance commits.
+# Keyed by id and creation time: ids come back after a test database is flushed.
+_first_stages: dict[tuple, StageDefinition] = {}
+_FIRST_STAGES_MAX = 4096
+
+
+def _keep_first_stage(key: tuple, stage: StageDefinition) -> None:
+    if len(_first_stages) >= _FIRST_STAGES_MAX:
+        _first_stages.clear()
+    _first_stages[key] = stage
+
+
 def instance_start(*, definition: ProcessDefinition, subject_type: str, subject_id: str, actor=None,
                    title: str = "") -> Instance:
     if Instance.objects.filter(subject_type=subject_type, subject_id=subject_id).exists():
         raise Conflict(_("该对象已有办理流程。"))
-    first = definition.stages.order_by("position").first()
-    if first is None:
-        raise ValidationError({"definition": [_("流程没有环节。")]})
-    instance = Instance.objects.create(definition=definition, subject_type=subject_type, subject_id=subject_id,
-                                       title=title or definition.name, escalate_after_days=escalation_days())
-    if not title:
-        described = hooks.handler_for(subject_type).describe(instance) or {}
-        if described.get("item"):
-            instance.title = str(described["item"])[:200]
-            instance.save(update_fields=["title"])
-    _record(instance, EventName.STARTED, actor=actor,
-            data={"definition": definition.key, "version": definition.version})
-    _open_stage(instance, first, actor=actor)
+    key = (definition.pk, definition.created_at)
+    first = _first_stages.get(key)
+    cached = first is not None
+    if not cached:
+        first = definition.stages.order_by("position").first()
+        if first is None:
+            raise ValidationError({"definition": [_("流程没有环节。")]})
+    # No savepoint (a submit starts one instance per case): the checks above raise before anything is
+    # written; a failure below leaves the caller's transaction to roll back, as it must anyway.
+    with transaction.atomic(savepoint=False):
+        instance = Instance.objects.create(definition=definition, subject_type=subject_type, subject_id=subject_id,
+                                           title=title or definition.name, escalate_after_days=escalation_days(),
+                                           position=first.position)
+        if not cached:
+            transaction.on_commit(lambda: _keep_first_stage(key, first))
+        if not title:
+            described = hooks.handler_for(subject_type).describe(instance) or {}
+            if described.get("item"):
+                instance.title = str(described["item"])[:200]
+                instance.save(update_fields=["title"])
+        started = _event(instance, EventName.STARTED, actor=actor,
+                         data={"definition": definition.key, "version": definition.version})
+        _open_stage(instance, first, actor=actor, before=(started,))
     return instance
 
 
@@ -552,6 +603,17 @@ def task_view(*, task: Task, actor) -> dict:
                  target_id=instance.subject_id, data={"task": task.pk})
     hooks.handler_for(instance.subject_type).on_event(instance, EventName.VIEWED, task, None, {})
     return hooks.describe(instance)
+
+
+def task_detail_view(*, task: Task, actor) -> dict:
+    """The API's view of a task: audited like the page, plus what the subject's app shows of it (for a
+    case the application data, whose read it logs in the applicant's access log)."""
+    _check_actor(task, actor)
+    instance = task.instance
+    audit_record(action="workflow.task_view", actor=actor, target_type=instance.subject_type,
+                 target_id=instance.subject_id, data={"task": task.pk, "channel": "api"})
+    return {"subject": {k: str(v) for k, v in hooks.describe(instance).items()},
+            **hooks.detail(instance, task, actor)}
 
 
 # --- e-supervision sweep -----------------------------------------------------------------------------

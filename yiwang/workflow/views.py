@@ -50,8 +50,8 @@ def task_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "workflow/task_list.html", {
-        "page": page, "department": request.user.department, "filters": filters, "query": query.urlencode(),
-        "states": TaskState.choices, "warnings": WarningState.choices})
+        "page": page, "count_capped": rows.count_capped, "department": request.user.department, "filters": filters,
+        "query": query.urlencode(), "states": TaskState.choices, "warnings": WarningState.choices})
 
 
 @login_required

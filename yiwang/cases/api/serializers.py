@@ -4,6 +4,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from yiwang.core.masking import mask_id_number
+
 from .. import joint_form, selectors
 from ..constants import CaseResult, CaseStatus, Channel, Delivery, MaterialStatus
 
@@ -13,6 +15,10 @@ class ApplicationStartSerializer(serializers.Serializer):
     life_event = serializers.CharField(required=False, allow_blank=True, max_length=60)
     on_behalf_of = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                             help_text="The principal's user id (代办).")
+    beneficiary = serializers.CharField(
+        required=False, allow_blank=True, max_length=30,
+        help_text="公民身份号码 of the applicant's minor child the application is for (服务对象); "
+                  "新生儿出生一件事 defaults to the newborn the registry holds.")
 
     def validate(self, attrs):
         if bool(attrs.get("item")) == bool(attrs.get("life_event")):
@@ -68,6 +74,7 @@ class ApplicationSerializer(serializers.Serializer):
     life_event = serializers.CharField(allow_null=True)
     applicant = serializers.DictField()
     submitted_by = serializers.DictField()
+    beneficiary = serializers.DictField(allow_null=True, help_text="服务对象 (name, masked ID) or null")
     channel = serializers.ChoiceField(choices=Channel.choices)
     fields = ApplicationFieldSerializer(many=True)
     materials = ApplicationMaterialSerializer(many=True)
@@ -199,6 +206,9 @@ def application_body(application) -> dict:
         "id": application.pk, "status": application.status, "title": application.title,
         "item": application.item_code or None, "life_event": application.life_event_code or None,
         "applicant": _person(application.applicant), "submitted_by": _person(application.submitted_by),
+        "beneficiary": ({"name": application.beneficiary_name,
+                         "id_number": mask_id_number(application.beneficiary_id_number)}
+                        if application.beneficiary_hash else None),
         "channel": application.channel, "fields": joint_form.field_rows(application.form, application.values),
         "materials": [material_row(application, m) for m in application.materials.order_by("position", "id")],
         "cases": [case_ref(c) for c in application.cases.order_by("id")],

@@ -67,7 +67,8 @@ class ApplicationCreate(_View):
     def post(self, request):
         body = _validated(s.ApplicationStartSerializer, request.data)
         application = self.run(services.application_start, user=request.user, item_code=body.get("item") or "",
-                               life_event_code=body.get("life_event") or "", on_behalf_of=body.get("on_behalf_of"))
+                               life_event_code=body.get("life_event") or "", on_behalf_of=body.get("on_behalf_of"),
+                               beneficiary=body.get("beneficiary") or None)
         return Response(s.application_body(application), status=status.HTTP_201_CREATED)
 
 

@@ -7,11 +7,11 @@ from rest_framework.test import APIClient
 
 from yiwang.catalog.models import LicenseType
 from yiwang.identity.constants import AccountKind
-from yiwang.identity.models import ProxyAuthorisation, User
+from yiwang.identity.models import EntityMembership, ProxyAuthorisation, User
 from yiwang.identity.selectors import subject_index
 from yiwang.licenses.services import license_issue
-from yiwang.registry.demo import DEMO_ADDRESS, DEMO_PEOPLE, DEMO_PHONES
-from yiwang.registry.models import Person
+from yiwang.registry.demo import DEMO_ADDRESS, DEMO_COMPANY, DEMO_PEOPLE, DEMO_PHONES
+from yiwang.registry.models import Entity, Person
 from yiwang.registry.selectors import id_number_index, phone_index
 from yiwang.sharing.demo import load_data_catalog
 
@@ -118,3 +118,42 @@ def upload(client, application_id, name, content=PDF, filename="doc.pdf", conten
     return client.post(f"/api/v1/applications/{application_id}/materials",
                        {"name": name, "file": SimpleUploadedFile(filename, content, content_type=content_type)},
                        format="multipart")
+
+
+NEWBORN_NAME = "张小萌"
+
+
+@pytest.fixture
+def newborn(citizen):
+    """张伟 and 王丽's daughter, born a week ago: the hospital's birth record (WJW) is in the registry,
+    no household has entered her yet."""
+    from yiwang.core.ids import make_id_number
+
+    father = Person.objects.get(id_number_hash=id_number_index(CITIZEN[3]))
+    mother = make_person(SPOUSE, phone=DEMO_PHONES["citizen_spouse"])
+    father.spouse, mother.spouse = mother, father
+    father.save(update_fields=["spouse"])
+    mother.save(update_fields=["spouse"])
+    born = dt.date.today() - dt.timedelta(days=7)
+    number = make_id_number("330102", born, 300, "F")
+    return Person.objects.create(
+        id_number=number, id_number_hash=id_number_index(number), name=NEWBORN_NAME, sex="F", birth_date=born,
+        birth_place="杭州市妇产科医院", ethnicity="汉族", mother=mother, father=father, address="")
+
+
+@pytest.fixture
+def company(demo_catalog, data_catalog):
+    """王芳, an agent of the demo restaurant company, whose business licence the government holds."""
+    Entity.objects.create(uscc=DEMO_COMPANY["uscc"], name=DEMO_COMPANY["name"], legal_representative_name="刘强",
+                          address=DEMO_COMPANY["address"], registered_on=DEMO_COMPANY["registered_on"])
+    person = DEMO_PEOPLE["enterprise"]
+    make_person(person, phone=DEMO_PHONES["enterprise"])
+    agent = make_user("wangfang", person, kind=AccountKind.ENTERPRISE)
+    agent.email = "wangfang@example.com"
+    agent.save(update_fields=["email"])
+    EntityMembership.objects.create(user=agent, entity_uscc=DEMO_COMPANY["uscc"], entity_name=DEMO_COMPANY["name"],
+                                    role="agent")
+    license_issue(license_type=LicenseType.objects.get(code="business_license"), holder_code=DEMO_COMPANY["uscc"],
+                  holder_name=DEMO_COMPANY["name"], fields={"名称": DEMO_COMPANY["name"]},
+                  valid_from=dt.date(2021, 4, 8), valid_until=None)
+    return agent

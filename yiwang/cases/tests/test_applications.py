@@ -15,6 +15,7 @@ from yiwang.sharing.models import DataAccessRecord
 from .conftest import (
     CITIZEN,
     ITEM,
+    NEWBORN_NAME,
     PDF,
     PNG,
     UPLOAD_ITEM,
@@ -31,7 +32,8 @@ from .conftest import (
 pytestmark = pytest.mark.django_db
 
 
-def test_life_event_prefill_values_sources_and_readonly(citizen_api, citizen, id_card, household_register):
+def test_life_event_prefill_values_sources_and_readonly(citizen_api, citizen, newborn, id_card,
+                                                        household_register):
     body = start(citizen_api, life_event="newborn_birth")
     assert body["status"] == "draft"
     fields = fields_by_key(body)
@@ -40,7 +42,8 @@ def test_life_event_prefill_values_sources_and_readonly(citizen_api, citizen, id
         "张伟", "person.name", "来自人口库", True)
     assert name["label"] == "申请人姓名" and name["type"] == "text" and name["required"] is True
     assert fields["applicant_id_number"]["value"] == CITIZEN[3]
-    assert fields["gender"]["value"] == "男" and fields["gender"]["source"] == "person.gender"
+    # For the newborn: sex and ethnicity are the child's, the address the guardian's (she has none yet).
+    assert fields["gender"]["value"] == "女" and fields["gender"]["source"] == "person.gender"
     assert fields["ethnicity"]["value"] == "汉族"
     assert fields["hukou_address"]["value"] == "浙江省杭州市上城区解放路18号"
     household = fields["household_number"]
@@ -51,8 +54,17 @@ def test_life_event_prefill_values_sources_and_readonly(citizen_api, citizen, id
     # Nothing in any registry: empty and editable, no source.
     for key in ("residence_address", "bank_name", "relation_to_head"):
         assert (fields[key]["value"], fields[key]["source"], fields[key]["readonly"]) == ("", None, False)
-    # No birth certificate in the wallet: the newborn's data is typed in.
+    # No birth certificate yet: the newborn's data comes from the hospital's birth record, read-only.
+    newborn_name = fields["newborn_name"]
+    assert (newborn_name["value"], newborn_name["source"], newborn_name["readonly"]) == (
+        NEWBORN_NAME, "birth:新生儿姓名", True)
+
+
+def test_single_item_without_a_ward_types_the_newborn_data(citizen_api, citizen):
+    # 出生医学证明首次签发 alone, no child in the registry: the applicant types what the hospital gave.
+    fields = fields_by_key(start(citizen_api, item="WJW-GG-0001"))
     assert fields["newborn_name"]["value"] == "" and fields["newborn_name"]["readonly"] is False
+    assert fields["newborn_name"]["required"] is True
 
 
 def test_prefill_reads_are_logged_with_channel_prefill(citizen_api, citizen):
@@ -105,7 +117,7 @@ def test_patch_saves_draft_and_reports_field_errors(citizen_api, citizen):
 
 
 def test_id_number_check_digit_on_an_editable_field(citizen_api, citizen):
-    body = start(citizen_api, life_event="newborn_birth")
+    body = start(citizen_api, item="WJW-GG-0001")
     response = citizen_api.patch(f"/api/v1/applications/{body['id']}",
                                  {"data": {"mother_id_number": "330102199008200466", "newborn_birth_time": "2026-13-01"}},
                                  format="json")
@@ -155,17 +167,21 @@ def test_spouse_fields_follow_marital_status(demo_catalog, data_catalog):
     assert fields_by_key(start(api(single), item="MZJ-QR-0001"))["spouse_name"]["required"] is True
 
 
-def test_materials_held_by_government_or_to_upload(citizen_api, citizen, id_card):
+def test_materials_held_by_government_or_to_upload(citizen_api, citizen, newborn, id_card):
     materials = materials_by_name(start(citizen_api, life_event="newborn_birth"))
     card = materials["父母双方居民身份证"]
     assert card["status"] == "held_by_government" and card["required"] is True
     assert card["license"] == {"identifier": id_card.identifier, "type": "resident_id_card"}
     assert materials["监护人居民身份证"]["status"] == "held_by_government"
-    # A licence-backed material the applicant does not hold must be uploaded.
+    # The birth certificate is issued by this very application (出生医学证明首次签发): not uploaded.
     birth = materials["出生医学证明"]
-    assert (birth["status"], birth["license"], birth["license_type"]) == ("missing", None, "birth_medical_certificate")
+    assert (birth["status"], birth["license"], birth["license_type"]) == (
+        "from_bundle", None, "birth_medical_certificate")
+    # The paper self-fill form is the online form itself.
     form = materials["《出生医学证明自填单》"]
-    assert (form["status"], form["required"], form["license_type"]) == ("missing", True, None)
+    assert (form["status"], form["required"], form["license_type"]) == ("filled_online", True, None)
+    # A licence-backed material neither held nor issued here must be uploaded.
+    assert materials["落户方居民户口簿"]["status"] == "missing"
     assert materials["新生儿乙肝疫苗、卡介苗首针接种记录"]["required"] is False
     assert materials["证件照片（数码照片回执）"]["required"] is False  # the photo field
 

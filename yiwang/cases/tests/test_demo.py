@@ -23,3 +23,25 @@ def test_demo_cases_are_created_once_and_run_in_the_workflow(demo_catalog):
     assert accepted.count() == 1 and accepted.get().deadline is not None
     assert tasks_for_department("GAJ").count() >= 2  # the accepted case under review, the proxy's waiting
     assert tasks_for_department("RSJ").count() == 1
+
+
+def test_demo_newborn_can_be_applied_for_by_her_father(demo_catalog):
+    from yiwang.cases import services
+    from yiwang.registry.demo import DEMO_NEWBORN, DEMO_PEOPLE, load_demo_newborn
+    from yiwang.registry.selectors import newborn_children, person_by_id_number
+    from yiwang.sharing.demo import load_data_catalog
+    from yiwang.workflow.demo import load_demo_processes
+
+    load_data_catalog()
+    load_demo_registry(persons=50)
+    create_demo_accounts()
+    issue_demo_licenses()
+    child = load_demo_newborn()
+    assert child is not None and load_demo_newborn() is None  # once
+    father = person_by_id_number(DEMO_PEOPLE["citizen"][3])
+    assert newborn_children(father) == [child] and child.name == DEMO_NEWBORN[0]
+    assert load_demo_processes() and load_demo_processes() == []
+    application = services.application_start(user=User.objects.get(username="citizen"),
+                                             life_event_code="newborn_birth")
+    assert application.beneficiary_name == DEMO_NEWBORN[0]
+    assert application.values["newborn_name"] == DEMO_NEWBORN[0]

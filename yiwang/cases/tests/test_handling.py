@@ -13,22 +13,20 @@ from django.test import Client
 from django.utils import timezone
 
 from yiwang.cases.models import Case, CaseDocument, CaseSupply
-from yiwang.catalog.models import Department, LicenseType
+from yiwang.catalog.models import Department
 from yiwang.core.calendar import add_working_days, is_working_day
 from yiwang.identity.constants import AccountKind
-from yiwang.identity.models import EntityMembership, User
+from yiwang.identity.models import User
 from yiwang.identity.selectors import subject_index
 from yiwang.identity.testing import login_verified
 from yiwang.licenses.models import License
-from yiwang.licenses.services import license_issue
 from yiwang.notifications.models import InboxMessage
-from yiwang.registry.demo import DEMO_COMPANY, DEMO_PEOPLE, DEMO_PHONES
-from yiwang.registry.models import Entity
+from yiwang.registry.demo import DEMO_COMPANY, DEMO_PEOPLE
 from yiwang.sharing.models import DataAccessRecord
 from yiwang.workflow import services as workflow
 from yiwang.workflow.models import Instance, Suspension, Task
 
-from .conftest import CITIZEN, ITEM, api, make_person, make_user, start, upload
+from .conftest import CITIZEN, ITEM, api, make_user, start, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -93,24 +91,6 @@ def case_json(client, number) -> dict:
 
 def actions(body) -> list[str]:
     return [row["action"] for row in body["timeline"]]
-
-
-@pytest.fixture
-def company(demo_catalog, data_catalog):
-    """王芳, an agent of the demo restaurant company, whose business licence the government holds."""
-    Entity.objects.create(uscc=DEMO_COMPANY["uscc"], name=DEMO_COMPANY["name"], legal_representative_name="刘强",
-                          address=DEMO_COMPANY["address"], registered_on=DEMO_COMPANY["registered_on"])
-    person = DEMO_PEOPLE["enterprise"]
-    make_person(person, phone=DEMO_PHONES["enterprise"])
-    agent = make_user("wangfang", person, kind=AccountKind.ENTERPRISE)
-    agent.email = "wangfang@example.com"
-    agent.save(update_fields=["email"])
-    EntityMembership.objects.create(user=agent, entity_uscc=DEMO_COMPANY["uscc"], entity_name=DEMO_COMPANY["name"],
-                                    role="agent")
-    license_issue(license_type=LicenseType.objects.get(code="business_license"), holder_code=DEMO_COMPANY["uscc"],
-                  holder_name=DEMO_COMPANY["name"], fields={"名称": DEMO_COMPANY["name"]},
-                  valid_from=dt.date(2021, 4, 8), valid_until=None)
-    return agent
 
 
 @pytest.fixture

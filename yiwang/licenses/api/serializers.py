@@ -58,6 +58,8 @@ class OwnLicenseSerializer(serializers.Serializer):
     valid_until = serializers.DateField(allow_null=True)
     status = serializers.CharField()
     token = serializers.CharField()
+    holder = serializers.DictField(help_text="持证主体: name and code, masked for natural persons (a ward's "
+                                             "licence names the child).")
     fields = serializers.DictField(child=serializers.CharField(), help_text="ID numbers masked.")
 
 
@@ -102,6 +104,7 @@ def own_license(license: License, token: str) -> dict:
         "valid_until": license.valid_until,
         "status": license.effective_status,
         "token": token,
+        "holder": selectors.masked_holder(license),
         "fields": selectors.masked_fields(license),
     }
 

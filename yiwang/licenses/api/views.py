@@ -48,9 +48,9 @@ class _Paginated(APIView):
 class MyLicenseList(_Paginated):
     @extend_schema(tags=TAGS, operation_id="me_licenses_list", parameters=PAGE_PARAMETERS,
                    responses={200: s.OwnLicenseListSerializer},
-                   summary="The caller's licences (their own and those of the entities they act for)")
+                   summary="The caller's licences (their own, the entities they act for and their minor children's)")
     def get(self, request):
-        return self.paginate(selectors.licenses_of(request.user),
+        return self.paginate(selectors.wallet_licenses(request.user),
                              lambda lic: s.own_license(lic, services.license_token(lic)))
 
 

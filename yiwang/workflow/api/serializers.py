@@ -42,7 +42,9 @@ class TaskSerializer(serializers.Serializer):
 
 
 class TaskListSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text=_("任务数；count_capped 为真时为上限，实际更多"))
+    count_capped = serializers.BooleanField(
+        help_text=_("已办、已取消及全部状态的计数到上限（默认 10000）为止；为真时只能翻到上限以内的页，请加筛选条件"))
     results = TaskSerializer(many=True)
 
 
@@ -89,3 +91,43 @@ def supervised_row(r: dict, departments: list[str]) -> dict:
             "item_name": r["title"], "state": r["state"],
             "deadline": r["deadline"].isoformat() if r["deadline"] else None, "warning": r["warning"],
             "departments": departments}
+
+
+class TimelineRowSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    department = serializers.CharField()
+    stage = serializers.CharField()
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    comment = serializers.CharField()
+
+
+class OpinionSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    department = serializers.CharField()
+    state = serializers.CharField()
+    action = serializers.CharField()
+    label = serializers.CharField()
+    comment = serializers.CharField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class TaskDetailSerializer(TaskSerializer):
+    subject = serializers.DictField(help_text="What the task is about, as labels (case number, item, applicant)")
+    application = serializers.DictField(required=False, help_text="For a case: the form fields of this item "
+                                                                  "with values and sources, and the materials")
+    timeline = TimelineRowSerializer(many=True)
+    opinions = OpinionSerializer(many=True)
+
+
+def timeline_row(row: dict) -> dict:
+    return {"at": row["at"], "actor": row["actor_label"], "department": row["department"],
+            "stage": row["stage_name"], "action": row["action"], "action_label": str(row["action_label"]),
+            "comment": row["comment"]}
+
+
+def opinion_row(row: dict) -> dict:
+    return {"stage": row["stage__name"], "department": row["department"], "state": row["state"],
+            "action": row["action"], "label": str(row["label"]), "comment": row["comment"],
+            "completed_at": row["completed_at"]}

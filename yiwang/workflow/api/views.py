@@ -34,7 +34,9 @@ class TaskList(APIView):
             due_before=q.get("due_before"))
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response([s.task_row(r) for r in selectors.with_actions(page)])
+        response = paginator.get_paginated_response([s.task_row(r) for r in selectors.with_actions(page)])
+        response.data["count_capped"] = rows.count_capped  # set by the paginator's count
+        return response
 
 
 class TaskComplete(APIView):
@@ -60,6 +62,29 @@ class TaskComplete(APIView):
             raise exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
         row = selectors.tasks_for_department(department, state=None, assignee=request.user).get(id=task.pk)
         return Response(s.task_row(selectors.with_actions([row])[0]))
+
+
+class TaskDetail(APIView):
+    permission_classes = [IsDepartmentStaff]
+
+    @extend_schema(tags=TAGS, operation_id="tasks_retrieve",
+                   parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+                   responses={200: s.TaskDetailSerializer},
+                   summary="One task of the caller's department with what it is about (the application data, "
+                           "logged as a personal-data read), the timeline and the parallel opinions")
+    def get(self, request, id: int):
+        department = staff_department_code(request.user)
+        task = selectors.task_for_department(department, id, user=request.user)
+        if task is None:  # another department's task: the same answer as a missing one
+            raise exceptions.NotFound()
+        row = selectors.tasks_for_department(department, state=None).get(id=task.pk)
+        instance = task.instance
+        return Response({
+            **s.task_row(selectors.with_actions([row])[0]),
+            **services.task_detail_view(task=task, actor=request.user),
+            "timeline": [s.timeline_row(e) for e in selectors.instance_timeline(instance)],
+            "opinions": [s.opinion_row(o) for o in selectors.parallel_opinions(instance)],
+        })
 
 
 class SupervisionCases(APIView):

@@ -7,7 +7,8 @@ from yiwang.cases.demo import create_demo_cases
 from yiwang.catalog.demo import load_demo_catalog
 from yiwang.identity.demo import create_demo_accounts
 from yiwang.licenses.demo import issue_demo_licenses
-from yiwang.registry.demo import load_demo_registry
+from yiwang.registry.demo import load_demo_newborn, load_demo_registry
+from yiwang.workflow.demo import load_demo_processes
 
 
 class Command(BaseCommand):
@@ -21,8 +22,12 @@ class Command(BaseCommand):
         load_demo_registry(persons=options["persons"])
         created = create_demo_accounts()
         licences = issue_demo_licenses()
+        newborn = load_demo_newborn()
+        processes = load_demo_processes()
         cases = create_demo_cases()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data: {report.summary()}; lexicon entries changed: {lexicon_changed}; "
-            f"accounts created: {len(created)}; licences issued: {len(licences)}; cases submitted: {len(cases)}"
+            f"accounts created: {len(created)}; licences issued: {len(licences)}; "
+            f"newborn recorded: {'yes' if newborn else 'no'}; process definitions: {len(processes)}; "
+            f"cases submitted: {len(cases)}"
         ))
