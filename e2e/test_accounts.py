@@ -73,7 +73,7 @@ def test_wallet_licence_verifies_and_a_tampered_token_does_not(page, audit):
         assert name in main.inner_text(), name
     assert DEMO_PEOPLE["citizen"][3] not in main.inner_text()
     audit(page, "licenses-1-wallet")
-    page.get_by_role("link", name=re.compile("在线核验.*居民身份证")).click()
+    page.get_by_role("link", name=re.compile("在线核验.*居民身份证$")).click()  # his own, not his son's
     page.wait_for_url(re.compile(r"/licenses/verify\?token="))
     assert page.locator("#verdict-word").inner_text() == "有效"
     audit(page, "licenses-2-verify-valid")

@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from yiwang.identity.selectors import own_subject_hashes
+
 from . import selectors, services
 from .constants import VerifyReason
 from .documents import license_pdf, qr_svg, verify_url
@@ -19,11 +21,14 @@ MAX_TOKEN_LENGTH = 1000
 @login_required
 def wallet(request):
     rows = []
+    own = own_subject_hashes(request.user)
     for license in selectors.wallet_licenses(request.user):
         url = verify_url(services.license_token(license), request)
         rows.append({"license": license, "fields": selectors.masked_fields(license),
                      "holder": selectors.masked_holder(license), "verify_url": url,
-                     "qr": qr_svg(url, title=_("%(name)s核验二维码") % {"name": license.name}), "uses": list(selectors.license_uses(license))})
+                     "qr": qr_svg(url, title=_("%(name)s核验二维码") % {"name": license.name}),
+                     "uses": list(selectors.license_uses(license)), "ward": license.holder_hash not in own})
+    rows.sort(key=lambda row: row["ward"])  # the user's own first, then their children's (stable)
     return render(request, "licenses/wallet.html", {"rows": rows})
 
 
