@@ -20,47 +20,58 @@ from .handling import SUBJECT_TYPE
 from .models import Application, ApplicationMaterial, Case, CaseDocument, CaseSupply
 
 
+def _newest_valid_by_type(rows, type_codes) -> dict:
+    """licence type code → the newest valid, unexpired licence of that type among `rows`."""
+    today = timezone.localdate()
+    out = {}
+    rows = (rows.filter(license_type__code__in=list(type_codes), status=LicenseStatus.VALID)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today)))
+    for license in rows:
+        out.setdefault(license.license_type.code, license)
+    return out
+
+
 def valid_licenses_by_type(user, type_codes, *, face_values: bool = True) -> dict:
     """licence type code → the user's newest valid, unexpired licence of that type. face_values=False
     leaves out (and does not decrypt) the holder code and the 照面 values: enough to check and use
     the licence (the submit), not to read from it (prefill)."""
-    today = timezone.localdate()
-    out = {}
-    rows = (licenses_of(user).filter(license_type__code__in=list(type_codes), status=LicenseStatus.VALID)
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today)))
+    rows = licenses_of(user)
     if not face_values:
         rows = rows.select_related(None).select_related("license_type").defer("holder_code", "fields_data")
-    for license in rows:
-        out.setdefault(license.license_type.code, license)
-    return out
+    return _newest_valid_by_type(rows, type_codes)
 
 
 def valid_licenses_by_holder(holder_code: str, type_codes) -> dict:
-    """licence type code → the newest valid licence of that type held by `holder_code` (a ward's)."""
+    """The same for the licences held by `holder_code` (a ward's)."""
     from yiwang.licenses.models import License
 
-    today = timezone.localdate()
-    out = {}
-    rows = (License.objects.filter(holder_hash=subject_index(holder_code), license_type__code__in=list(type_codes),
-                                   status=LicenseStatus.VALID)
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-            .select_related("license_type").order_by("-issued_on", "-id"))
-    for license in rows:
-        out.setdefault(license.license_type.code, license)
-    return out
+    rows = (License.objects.filter(holder_hash=subject_index(holder_code)).select_related("license_type")
+            .order_by("-issued_on", "-id"))
+    return _newest_valid_by_type(rows, type_codes)
+
+
+def registry_person(user):
+    """The user's own registry entry, or None (no real-name identity, or not in the registry)."""
+    from yiwang.registry import selectors as registry
+
+    if not (getattr(user, "id_number_hash", "") and getattr(user, "id_number", "")):
+        return None
+    return registry.person_by_id_number(user.id_number)
+
+
+def is_newborn_event(life_event_code: str) -> bool:
+    from yiwang.catalog.models import LifeEvent
+
+    from .constants import NEWBORN_TRIGGER
+
+    return bool(life_event_code) and LifeEvent.objects.filter(code=life_event_code, trigger=NEWBORN_TRIGGER).exists()
 
 
 def newborns_for(user, life_event_code: str) -> list:
     """The user's newborn children (registry birth records) when the life event is for a newborn."""
-    from yiwang.catalog.models import LifeEvent
     from yiwang.registry import selectors as registry
 
-    from .constants import NEWBORN_TRIGGER
-
-    if not (user.id_number_hash and user.id_number) or not LifeEvent.objects.filter(
-            code=life_event_code, trigger=NEWBORN_TRIGGER).exists():
-        return []
-    person = registry.person_by_id_number(user.id_number)
+    person = registry_person(user) if is_newborn_event(life_event_code) else None
     return registry.newborn_children(person) if person is not None else []
 
 

@@ -25,7 +25,6 @@ from . import integration, joint_form, permissions, prefill, selectors
 from .constants import (
     MAGIC_TYPES,
     MAX_UPLOAD_MB,
-    NEWBORN_TRIGGER,
     PROVIDED_WITHOUT_UPLOAD,
     PROXY_MATERIAL_PREFIXES,
     SERIAL_DIGITS,
@@ -152,16 +151,12 @@ def _application_create(*, user, applicant, grant, channel: str, title: str, ver
     return application
 
 
-def _beneficiary(*, applicant, versions, life_event_code: str, beneficiary):
+def _beneficiary(*, applicant, life_event_code: str, beneficiary):
     """The ward the application is for: the given one (an ID number) if the registry makes the
     applicant their guardian; for 新生儿出生一件事 the newborn, chosen when there is exactly one."""
-    from yiwang.catalog.models import LifeEvent
     from yiwang.registry import selectors as registry
 
-    own = registry.person_by_id_number(applicant.id_number) if applicant.id_number_hash and applicant.id_number \
-        else None
-    newborn_event = bool(life_event_code) and LifeEvent.objects.filter(
-        code=life_event_code, trigger=NEWBORN_TRIGGER).exists()
+    own = selectors.registry_person(applicant)
     if beneficiary not in (None, ""):
         try:
             child = registry.person_by_id_number(str(beneficiary))
@@ -171,7 +166,7 @@ def _beneficiary(*, applicant, versions, life_event_code: str, beneficiary):
             # One message for "no such person" and "not your ward": no oracle.
             raise ValidationError({"beneficiary": [_("登记信息中您不是该服务对象的监护人。")]})
         return child
-    if not newborn_event:
+    if not selectors.is_newborn_event(life_event_code):
         return None
     newborns = registry.newborn_children(own) if own is not None else []
     if len(newborns) == 1:
@@ -190,8 +185,7 @@ def application_start(*, user, item_code: str = "", life_event_code: str = "", o
     Raises ValidationError (unknown item or life event, no valid proxy grant, not a guardian)."""
     title, versions = joint_form.bundle(item_code=item_code, life_event_code=life_event_code)
     applicant, grant = _principal(user, on_behalf_of, [v.item.code for v in versions])
-    ward = _beneficiary(applicant=applicant, versions=versions, life_event_code=life_event_code,
-                        beneficiary=beneficiary)
+    ward = _beneficiary(applicant=applicant, life_event_code=life_event_code, beneficiary=beneficiary)
     purpose = _("预填申报表：%(title)s") % {"title": title}
     if grant is not None:
         purpose += _("（代办人：%(name)s）") % {"name": _display_name(user)}
@@ -214,8 +208,7 @@ def application_start_at_window(*, clerk, applicant, item_code: str = "", life_e
             or not applicant.id_number_hash):
         raise ValidationError({"applicant": [_("申请人须先注册实名账号。")]})
     title, versions = joint_form.bundle(item_code=item_code, life_event_code=life_event_code)
-    ward = _beneficiary(applicant=applicant, versions=versions, life_event_code=life_event_code,
-                        beneficiary=beneficiary)
+    ward = _beneficiary(applicant=applicant, life_event_code=life_event_code, beneficiary=beneficiary)
     purpose = _("预填申报表：%(title)s（综合窗口受理：%(name)s）") % {"title": title, "name": _display_name(clerk)}
     return _application_create(user=clerk, applicant=applicant, grant=None, channel=Channel.WINDOW, title=title,
                                versions=versions, item_code=item_code, life_event_code=life_event_code,
