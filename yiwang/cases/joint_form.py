@@ -24,7 +24,8 @@ from yiwang.identity.services import normalize_phone
 
 from . import rules
 from .constants import ONLINE_FORM_NOTE, SOURCE_LABELS
-from .prefill import BIRTH_PREFIX, EDITABLE_SOURCES, bundle_source, is_registry_source, license_source
+from .prefill import EDITABLE_SOURCES, is_registry_source
+from .sources import BIRTH_PREFIX, bundle_source, license_source
 
 DEFAULT_MAX_LENGTH = 500
 

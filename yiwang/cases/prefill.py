@@ -29,7 +29,7 @@ from yiwang.sharing.services import NotFound, own_data_read, ward_data_read
 
 from . import rules, selectors
 from .constants import APPLICANT_FIELD_KEYS, GUARDIAN_FALLBACK_SOURCES
-from .sources import BIRTH_PREFIX, BUNDLE_PREFIX, LICENSE_PREFIX, bundle_source, license_source  # noqa: F401
+from .sources import BIRTH_PREFIX, BUNDLE_PREFIX, LICENSE_PREFIX, license_source
 
 logger = logging.getLogger(__name__)
 

@@ -50,15 +50,6 @@ def valid_licenses_by_holder(holder_code: str, type_codes) -> dict:
     return _newest_valid_by_type(rows, type_codes)
 
 
-def registry_person(user):
-    """The user's own registry entry, or None (no real-name identity, or not in the registry)."""
-    from yiwang.registry import selectors as registry
-
-    if not (getattr(user, "id_number_hash", "") and getattr(user, "id_number", "")):
-        return None
-    return registry.person_by_id_number(user.id_number)
-
-
 def is_newborn_event(life_event_code: str) -> bool:
     from yiwang.catalog.models import LifeEvent
 
@@ -71,7 +62,7 @@ def newborns_for(user, life_event_code: str) -> list:
     """The user's newborn children (registry birth records) when the life event is for a newborn."""
     from yiwang.registry import selectors as registry
 
-    person = registry_person(user) if is_newborn_event(life_event_code) else None
+    person = registry.person_of_account(user) if is_newborn_event(life_event_code) else None
     return registry.newborn_children(person) if person is not None else []
 
 
@@ -148,9 +139,7 @@ def case_timeline(case: Case, instance=None) -> list[dict]:
     rows = [row]
     instance = instance if instance is not None else instance_of(case)
     if instance is not None:
-        rows += [{"at": r["at"], "actor": r["actor_label"], "action": r["action"], "action_label": r["action_label"],
-                  "comment": r["comment"], "stage": r["stage_name"], "department": r["department"]}
-                 for r in workflow.instance_timeline(instance) if r["action"] not in _HIDDEN_EVENTS]
+        rows += [r for r in workflow.timeline_rows(instance) if r["action"] not in _HIDDEN_EVENTS]
     return rows
 
 

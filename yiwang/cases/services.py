@@ -156,7 +156,7 @@ def _beneficiary(*, applicant, life_event_code: str, beneficiary):
     applicant their guardian; for 新生儿出生一件事 the newborn, chosen when there is exactly one."""
     from yiwang.registry import selectors as registry
 
-    own = selectors.registry_person(applicant)
+    own = registry.person_of_account(applicant)
     if beneficiary not in (None, ""):
         try:
             child = registry.person_by_id_number(str(beneficiary))

@@ -40,11 +40,9 @@ def own_subject_hashes(user: User) -> set[str]:
 def ward_subject_hashes(user: User) -> set[str]:
     """Blind indexes of the user's wards (监护): their minor children by the registry's birth record.
     Kept apart from own_subject_hashes: a guardian sees and uses a ward's licences, nothing more."""
-    if not user.is_authenticated or not user.id_number_hash or not user.id_number:
-        return set()
     from yiwang.registry import selectors as registry
 
-    person = registry.person_by_id_number(user.id_number)
+    person = registry.person_of_account(user)
     if person is None or person.died_on is not None:
         return set()
     return {child.id_number_hash for child in registry.minor_children(person)}

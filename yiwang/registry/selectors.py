@@ -26,6 +26,13 @@ def person_by_id_number(id_number: str) -> Person | None:
     return Person.objects.select_related("household").filter(id_number_hash=id_number_index(id_number)).first()
 
 
+def person_of_account(user) -> Person | None:
+    """The registry entry of a real-name account (anything with id_number / id_number_hash), or None."""
+    if not getattr(user, "is_authenticated", False) or not (user.id_number_hash and user.id_number):
+        return None
+    return person_by_id_number(user.id_number)
+
+
 def entity_by_uscc(uscc: str) -> Entity | None:
     return Entity.objects.filter(uscc=normalize_uscc(uscc)).first()
 

@@ -405,8 +405,7 @@ def ward_data_read(*, user, person, elements, purpose: str, case_number: str = "
     NotFound unless the registry's birth record makes the user a guardian of `person` (one message:
     no oracle). `person.parents` comes with full numbers, as the forms need them; reading it is
     logged for the other parent too, since it is their identity being read."""
-    own = (registry.person_by_id_number(user.id_number)
-           if getattr(user, "is_authenticated", False) and user.id_number_hash and user.id_number else None)
+    own = registry.person_of_account(user)
     if not registry.is_guardian(own, person):
         raise NotFound(_("查无此人。"))
     chosen = _resolve_elements(elements, SubjectKind.PERSON)

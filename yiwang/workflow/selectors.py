@@ -165,6 +165,13 @@ def instance_timeline(instance: Instance) -> list[dict]:
     return rows
 
 
+def timeline_rows(instance: Instance) -> list[dict]:
+    """The timeline as the API shows it: [{at, actor, action, action_label, comment, stage, department}]."""
+    return [{"at": r["at"], "actor": r["actor_label"], "action": r["action"], "action_label": r["action_label"],
+             "comment": r["comment"], "stage": r["stage_name"], "department": r["department"]}
+            for r in instance_timeline(instance)]
+
+
 def instance_for_subject(subject_type: str, subject_id: str) -> Instance | None:
     return Instance.objects.select_related("definition").filter(subject_type=subject_type,
                                                                 subject_id=subject_id).first()

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from yiwang.core.masking import mask_id_number
+from yiwang.workflow.api.serializers import TimelineRowSerializer
 
 from .. import joint_form, selectors
 from ..constants import CaseResult, CaseStatus, Channel, Delivery, MaterialStatus
@@ -92,16 +93,6 @@ class ApplicationSubmitSerializer(serializers.Serializer):
     delivery_address = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class CaseTimelineSerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
-    actor = serializers.CharField()
-    action = serializers.CharField()
-    action_label = serializers.CharField()
-    comment = serializers.CharField()
-    stage = serializers.CharField()
-    department = serializers.CharField()
-
-
 class CaseOutputSerializer(serializers.Serializer):
     """A licence issued by the case (API.md "outputs [licence]")."""
 
@@ -148,7 +139,7 @@ class CaseSerializer(CaseSummarySerializer):
     pending = CasePendingSerializer()
     applicant = serializers.DictField()
     submitted_by = serializers.DictField()
-    timeline = CaseTimelineSerializer(many=True)
+    timeline = TimelineRowSerializer(many=True)
     outputs = CaseOutputSerializer(many=True)
     documents = CaseDocumentSerializer(many=True)
     receipt_url = serializers.CharField()
@@ -243,8 +234,7 @@ def case_body(case) -> dict:
         **case_summary(case),
         "warning": selectors.case_warning(instance), "suspension": suspension, "delivery": case.delivery,
         "pending": pending, "applicant": _person(case.applicant), "submitted_by": _person(case.submitted_by),
-        "timeline": [{k: r[k] for k in ("at", "actor", "action", "action_label", "comment", "stage", "department")}
-                     for r in selectors.case_timeline(case, instance)],
+        "timeline": selectors.case_timeline(case, instance),
         "outputs": [license_row(o.license) for o in selectors.outputs_of(case) if o.license_id],
         "documents": [document_row(d) for d in selectors.documents_of(case)],
         "receipt_url": reverse("cases-api-receipt", args=[case.number]),

@@ -94,13 +94,15 @@ def supervised_row(r: dict, departments: list[str]) -> dict:
 
 
 class TimelineRowSerializer(serializers.Serializer):
+    """One row of selectors.timeline_rows (also a case's timeline, which adds its submission)."""
+
     at = serializers.DateTimeField()
     actor = serializers.CharField()
-    department = serializers.CharField()
-    stage = serializers.CharField()
     action = serializers.CharField()
     action_label = serializers.CharField()
     comment = serializers.CharField()
+    stage = serializers.CharField()
+    department = serializers.CharField()
 
 
 class OpinionSerializer(serializers.Serializer):
@@ -119,12 +121,6 @@ class TaskDetailSerializer(TaskSerializer):
                                                                   "with values and sources, and the materials")
     timeline = TimelineRowSerializer(many=True)
     opinions = OpinionSerializer(many=True)
-
-
-def timeline_row(row: dict) -> dict:
-    return {"at": row["at"], "actor": row["actor_label"], "department": row["department"],
-            "stage": row["stage_name"], "action": row["action"], "action_label": str(row["action_label"]),
-            "comment": row["comment"]}
 
 
 def opinion_row(row: dict) -> dict:

@@ -82,7 +82,7 @@ class TaskDetail(APIView):
         return Response({
             **s.task_row(selectors.with_actions([row])[0]),
             **services.task_detail_view(task=task, actor=request.user),
-            "timeline": [s.timeline_row(e) for e in selectors.instance_timeline(instance)],
+            "timeline": selectors.timeline_rows(instance),
             "opinions": [s.opinion_row(o) for o in selectors.parallel_opinions(instance)],
         })
 
