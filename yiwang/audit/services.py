@@ -19,6 +19,7 @@ here for callers that think of it as an audit service."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -30,7 +31,7 @@ from .chain import GENESIS, entry_hash, row_hash
 from .models import AuditEntry
 from .selectors import CONTENT_FIELDS, VerifyResult, audit_anchor, audit_pending, audit_verify, content_rows
 
-__all__ = ["audit_record", "audit_seal", "audit_verify", "audit_anchor", "audit_pending", "VerifyResult"]
+__all__ = ["audit_record", "audit_batch", "audit_seal", "audit_verify", "audit_anchor", "audit_pending", "VerifyResult"]
 
 # One sealer at a time on PostgreSQL; SQLite serialises write transactions itself (BEGIN IMMEDIATE).
 _CHAIN_LOCK_KEY = 0x59574155  # "YWAU"
@@ -96,9 +97,33 @@ def audit_record(*, action: str, actor=None, target_type: str = "", target_id: s
     # A trial hash: a value the sealer could not hash (a lone surrogate, say) fails here, in the
     # caller's transaction, instead of stalling the chain behind this entry.
     entry_hash(prev_hash=GENESIS, seq=0, **fields)
+    buffer = getattr(connection, "_audit_buffer", None)
+    if buffer is not None:
+        entry = AuditEntry(**fields)
+        buffer.append(entry)
+        return entry
     entry = AuditEntry.objects.create(**fields)
     _seal_after_commit()
     return entry
+
+
+@contextmanager
+def audit_batch():
+    """Entries recorded inside the block are written in one INSERT when it ends, in the order they
+    were recorded (a batch of submits records dozens). Use it inside the caller's transaction; on an
+    exception nothing is written (that transaction rolls back anyway). A nested block adds to the
+    outer one. Entries are unsaved (no pk) until the block ends."""
+    if getattr(connection, "_audit_buffer", None) is not None:
+        yield
+        return
+    connection._audit_buffer = buffer = []
+    try:
+        yield
+    finally:
+        connection._audit_buffer = None
+    if buffer:
+        AuditEntry.objects.bulk_create(buffer)
+        _seal_after_commit()
 
 
 def _seal_after_commit() -> None:

@@ -294,51 +294,94 @@ def _own_licence(user, license: License) -> bool:
 def license_use(*, license: License, item_code: str, item_name: str, case_number: str, purpose: str = "",
                 used_by, on_behalf_of=None, valid_days: int = STAMPED_COPY_VALID_DAYS) -> LicenseUse:
     """Record one use of a licence in a case; its stamped copy (加注件) follows after commit."""
-    if not ((on_behalf_of is None and _own_licence(used_by, license))
-            or permissions.can_use(used_by, license, on_behalf_of=on_behalf_of, item_code=item_code)):
-        raise PermissionDenied(_("您无权使用该证照。"))
-    if not (item_name.strip() and case_number.strip()):
-        raise ValidationError(_("用证须注明事项名称和办件编号。"))
-    if valid_days < 1:
-        raise ValidationError({"valid_days": [_("加注件有效天数至少为1天。")]})
-    # No savepoint (a submit records several uses): nothing raises inside the block, so a caller's
-    # transaction can go on after a LicenseNotUsable.
-    with transaction.atomic(savepoint=False):
-        use = _use_locked(license.pk, item_code=item_code, item_name=item_name, case_number=case_number,
-                          purpose=purpose, used_by=used_by, on_behalf_of=on_behalf_of, valid_days=valid_days)
-    if isinstance(use, License):
-        raise LicenseNotUsable(_("证照状态为“%(status)s”，不能用于办事。") % {"status": use.effective_status_label})
-    return use
-
-
-def _use_locked(pk: int, *, item_code: str, item_name: str, case_number: str, purpose: str, used_by, on_behalf_of,
-                valid_days: int) -> LicenseUse | License:
-    """The use recorded, or the licence when it is not usable (nothing written)."""
-    # Lock the licence row only: locking the joined issuer, type and key rows made every submit that
-    # uses a licence of the same department wait for (and deadlock with) every other one. The face
-    # values are not needed here (not decrypted); the stamped copy reads the licence afresh.
-    license = License.objects.select_for_update().defer("holder_code", "fields_data").get(pk=pk)
-    if license.status != LicenseStatus.VALID or license.is_expired():
-        return license
-    now = timezone.now()
-    valid_until = timezone.localdate(now) + dt.timedelta(days=valid_days)
-    if license.valid_until:
-        valid_until = min(valid_until, license.valid_until)
-    text = stamp_text(item_name=item_name, case_number=case_number, valid_until=valid_until)
-    use = LicenseUse.objects.create(
+    result = license_uses_record([LicenseUseRequest(
         license=license, item_code=item_code, item_name=item_name, case_number=case_number, purpose=purpose,
-        used_by=used_by, used_by_label=_user_label(used_by), on_behalf_of=on_behalf_of,
-        on_behalf_of_label=_user_label(on_behalf_of), used_at=now, valid_until=valid_until, stamp_text=text,
-    )
-    audit_record(action="license.use", actor=used_by, target_type="licenses.License",
-                 target_id=str(license.pk), on_behalf_of=on_behalf_of.get_username() if on_behalf_of else "",
-                 data={"identifier": license.identifier, "use": use.pk, "item_code": item_code,
-                       "case_number": case_number})
-    # The stamped copy is rendered after commit, outside the applicant's submit transaction.
-    from .tasks import render_stamped_copy
+        used_by=used_by, on_behalf_of=on_behalf_of, valid_days=valid_days)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
 
-    transaction.on_commit(lambda: render_stamped_copy.delay(use.pk))
-    return use
+
+@dataclass(frozen=True)
+class LicenseUseRequest:
+    license: License
+    item_code: str
+    item_name: str
+    case_number: str
+    used_by: object
+    purpose: str = ""
+    on_behalf_of: object = None
+    valid_days: int = STAMPED_COPY_VALID_DAYS
+
+
+def _use_refused(request: LicenseUseRequest) -> Exception | None:
+    if not ((request.on_behalf_of is None and _own_licence(request.used_by, request.license))
+            or permissions.can_use(request.used_by, request.license, on_behalf_of=request.on_behalf_of,
+                                   item_code=request.item_code)):
+        return PermissionDenied(_("您无权使用该证照。"))
+    if not (request.item_name.strip() and request.case_number.strip()):
+        return ValidationError(_("用证须注明事项名称和办件编号。"))
+    if request.valid_days < 1:
+        return ValidationError({"valid_days": [_("加注件有效天数至少为1天。")]})
+    return None
+
+
+def license_uses_record(requests: list[LicenseUseRequest]) -> list[LicenseUse | Exception]:
+    """Record uses of licences (a batch of submits records many in one INSERT), each use's stamped
+    copy rendered after commit. One result per request, in order: the use, or the reason it was
+    refused (PermissionDenied, ValidationError, LicenseNotUsable), for which nothing is written;
+    the others are recorded all the same. Call inside a transaction: the licence rows stay locked
+    (in id order, so two batches cannot deadlock) until it ends."""
+    results: list[LicenseUse | Exception | None] = [_use_refused(r) for r in requests]
+    pks = sorted({r.license.pk for r, result in zip(requests, results, strict=True) if result is None})
+    if not pks:
+        return results
+    # No savepoint: nothing raises inside the block, so a caller's transaction can go on after a
+    # refusal. Lock the licence rows only: locking the joined issuer, type and key rows made every
+    # submit that uses a licence of the same department wait for (and deadlock with) every other
+    # one. The face values are not needed here (not decrypted); the stamped copy reads the licence afresh.
+    with transaction.atomic(savepoint=False):
+        locked = {license.pk: license for license in License.objects.select_for_update()
+                  .defer("holder_code", "fields_data").filter(pk__in=pks).order_by("pk")}
+        now = timezone.now()
+        today = timezone.localdate(now)
+        written = []
+        for i, request in enumerate(requests):
+            if results[i] is not None:
+                continue
+            license = locked.get(request.license.pk)
+            if license is None or license.status != LicenseStatus.VALID or license.is_expired():
+                label = license.effective_status_label if license is not None else _("已删除")
+                results[i] = LicenseNotUsable(_("证照状态为“%(status)s”，不能用于办事。") % {"status": label})
+                continue
+            valid_until = today + dt.timedelta(days=request.valid_days)
+            if license.valid_until:
+                valid_until = min(valid_until, license.valid_until)
+            use = LicenseUse(
+                license=license, item_code=request.item_code, item_name=request.item_name,
+                case_number=request.case_number, purpose=request.purpose, used_by=request.used_by,
+                used_by_label=_user_label(request.used_by), on_behalf_of=request.on_behalf_of,
+                on_behalf_of_label=_user_label(request.on_behalf_of), used_at=now, valid_until=valid_until,
+                stamp_text=stamp_text(item_name=request.item_name, case_number=request.case_number,
+                                      valid_until=valid_until))
+            results[i] = use
+            written.append((use, license, request))
+        if not written:
+            return results
+        LicenseUse.objects.bulk_create([use for use, _license, _request in written])
+        for use, license, request in written:
+            audit_record(action="license.use", actor=request.used_by, target_type="licenses.License",
+                         target_id=str(license.pk),
+                         on_behalf_of=request.on_behalf_of.get_username() if request.on_behalf_of else "",
+                         data={"identifier": license.identifier, "use": use.pk, "item_code": request.item_code,
+                               "case_number": request.case_number})
+    # The stamped copies are rendered after commit, outside the applicant's submit transaction: one
+    # job message for the batch.
+    from .tasks import render_stamped_copies
+
+    ids = [use.pk for use, _license, _request in written]
+    transaction.on_commit(lambda: render_stamped_copies.delay(ids))
+    return results
 
 
 @transaction.atomic

@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -261,17 +263,36 @@ def _open_stage(instance: Instance, stage: StageDefinition, actor=None, *,
                 before: tuple[WorkflowEvent, ...] = ()) -> list[Task]:
     """Open `stage`: its tasks and its stage_started event, written after the events in `before`
     (instance_start's started) in one INSERT; then each event's audit entry and hook, in order."""
-    due_on = add_working_days(_today(), stage.limit_days)
-    departments = stage.departments[:1] if stage.kind == StageKind.SINGLE else stage.departments
-    tasks = Task.objects.bulk_create(_new_tasks(instance, stage, departments, due_on))
     if instance.position != stage.position:  # instance_start creates the instance at its first stage
         instance.position = stage.position
         instance.save(update_fields=["position"])
-    opened = _event(instance, EventName.STAGE_STARTED, actor=actor, stage=stage,
-                    data={"departments": list(departments), "due_on": due_on.isoformat()})
-    for entry in WorkflowEvent.objects.bulk_create([*before, opened]):
-        _recorded(instance, entry, actor=actor)
-    return tasks
+    return _open_stages([(instance, stage, before)], actor=actor)[0]
+
+
+def _open_stages(openings: list[tuple[Instance, StageDefinition, tuple[WorkflowEvent, ...]]], actor=None
+                 ) -> list[list[Task]]:
+    """_open_stage for several instances at their current position (a batch of submits): one INSERT
+    for all their tasks, one for all their events; then each instance's events' audit entries and
+    hooks, instance by instance and in order."""
+    today, due = _today(), {}
+    rows, events, tasks_of = [], [], []
+    for instance, stage, before in openings:
+        if stage.limit_days not in due:
+            due[stage.limit_days] = add_working_days(today, stage.limit_days)
+        due_on = due[stage.limit_days]
+        departments = stage.departments[:1] if stage.kind == StageKind.SINGLE else stage.departments
+        built = _new_tasks(instance, stage, departments, due_on)
+        rows.extend(built)
+        tasks_of.append(built)
+        opened = _event(instance, EventName.STAGE_STARTED, actor=actor, stage=stage,
+                        data={"departments": list(departments), "due_on": due_on.isoformat()})
+        events.append((instance, [*before, opened]))
+    Task.objects.bulk_create(rows)
+    WorkflowEvent.objects.bulk_create([entry for _instance, entries in events for entry in entries])
+    for instance, entries in events:
+        for entry in entries:
+            _recorded(instance, entry, actor=actor)
+    return tasks_of
 
 
 def _finish(instance: Instance, *, state: str, outcome: str | None, actor=None, task=None, comment: str = "") -> None:
@@ -307,32 +328,63 @@ def _keep_first_stage(key: tuple, stage: StageDefinition) -> None:
 
 def instance_start(*, definition: ProcessDefinition, subject_type: str, subject_id: str, actor=None,
                    title: str = "") -> Instance:
-    if Instance.objects.filter(subject_type=subject_type, subject_id=subject_id).exists():
+    return instances_start([InstanceStart(definition, subject_type, subject_id, title)], actor=actor)[0]
+
+
+@dataclass(frozen=True)
+class InstanceStart:
+    definition: ProcessDefinition
+    subject_type: str
+    subject_id: str
+    title: str = ""
+
+
+def instances_start(starts: list[InstanceStart], *, actor=None) -> list[Instance]:
+    """Start one instance per subject at the first stage of its definition (a batch of submits starts
+    many in a few statements). Conflict if a subject already has one; nothing is written then."""
+    subjects = {(s.subject_type, s.subject_id) for s in starts}
+    if len(subjects) < len(starts) or Instance.objects.filter(_subjects_q(subjects)).exists():
         raise Conflict(_("该对象已有办理流程。"))
-    key = (definition.pk, definition.created_at)
-    first = _first_stages.get(key)
-    cached = first is not None
-    if not cached:
-        first = definition.stages.order_by("position").first()
+    firsts = {}
+    for start in starts:
+        key = (start.definition.pk, start.definition.created_at)
+        if key in firsts:
+            continue
+        first = _first_stages.get(key)
         if first is None:
-            raise ValidationError({"definition": [_("流程没有环节。")]})
+            first = start.definition.stages.order_by("position").first()
+            if first is None:
+                raise ValidationError({"definition": [_("流程没有环节。")]})
+            transaction.on_commit(lambda key=key, first=first: _keep_first_stage(key, first))
+        firsts[key] = first
     # No savepoint (a submit starts one instance per case): the checks above raise before anything is
     # written; a failure below leaves the caller's transaction to roll back, as it must anyway.
     with transaction.atomic(savepoint=False):
-        instance = Instance.objects.create(definition=definition, subject_type=subject_type, subject_id=subject_id,
-                                           title=title or definition.name, escalate_after_days=escalation_days(),
-                                           position=first.position)
-        if not cached:
-            transaction.on_commit(lambda: _keep_first_stage(key, first))
-        if not title:
-            described = hooks.handler_for(subject_type).describe(instance) or {}
-            if described.get("item"):
-                instance.title = str(described["item"])[:200]
-                instance.save(update_fields=["title"])
-        started = _event(instance, EventName.STARTED, actor=actor,
-                         data={"definition": definition.key, "version": definition.version})
-        _open_stage(instance, first, actor=actor, before=(started,))
-    return instance
+        escalate = escalation_days()
+        instances = Instance.objects.bulk_create([
+            Instance(definition=s.definition, subject_type=s.subject_type, subject_id=s.subject_id,
+                     title=s.title or s.definition.name, escalate_after_days=escalate,
+                     position=firsts[(s.definition.pk, s.definition.created_at)].position)
+            for s in starts])
+        openings = []
+        for start, instance in zip(starts, instances, strict=True):
+            if not start.title:
+                described = hooks.handler_for(start.subject_type).describe(instance) or {}
+                if described.get("item"):
+                    instance.title = str(described["item"])[:200]
+                    instance.save(update_fields=["title"])
+            started = _event(instance, EventName.STARTED, actor=actor,
+                             data={"definition": start.definition.key, "version": start.definition.version})
+            openings.append((instance, firsts[(start.definition.pk, start.definition.created_at)], (started,)))
+        _open_stages(openings, actor=actor)
+    return instances
+
+
+def _subjects_q(subjects) -> Q:
+    q = Q(pk__in=[])
+    for subject_type, subject_id in subjects:
+        q |= Q(subject_type=subject_type, subject_id=subject_id)
+    return q
 
 
 @transaction.atomic
