@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.identity.selectors import staff_department_code, subject_index
 from yiwang.licenses.constants import LicenseStatus
+from yiwang.licenses.models import License
 from yiwang.licenses.selectors import licenses_of
 from yiwang.workflow import selectors as workflow
 from yiwang.workflow.constants import EventName, WarningState
@@ -20,13 +21,16 @@ from .handling import SUBJECT_TYPE
 from .models import Application, ApplicationMaterial, Case, CaseDocument, CaseSupply
 
 
+def _valid_of_types(rows, type_codes):
+    today = timezone.localdate()
+    return (rows.filter(license_type__code__in=list(type_codes), status=LicenseStatus.VALID)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today)))
+
+
 def _newest_valid_by_type(rows, type_codes) -> dict:
     """licence type code → the newest valid, unexpired licence of that type among `rows`."""
-    today = timezone.localdate()
     out = {}
-    rows = (rows.filter(license_type__code__in=list(type_codes), status=LicenseStatus.VALID)
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today)))
-    for license in rows:
+    for license in _valid_of_types(rows, type_codes):
         out.setdefault(license.license_type.code, license)
     return out
 
@@ -41,10 +45,33 @@ def valid_licenses_by_type(user, type_codes, *, face_values: bool = True) -> dic
     return _newest_valid_by_type(rows, type_codes)
 
 
+def valid_licenses_of_many(wanted: dict) -> dict[int, dict]:
+    """valid_licenses_by_type(user, types, face_values=False) for several users in one read of their
+    memberships and one of their licences: {user pk: {type code: licence}} for wanted = {user pk:
+    (user, type codes)}."""
+    from yiwang.identity.selectors import own_subject_hashes_many
+
+    out = {pk: {} for pk in wanted}
+    hashes = own_subject_hashes_many(user for user, _types in wanted.values())
+    owners = {}  # subject hash → the users whose own subject it is
+    for pk, subject_hashes in hashes.items():
+        for subject_hash in subject_hashes:
+            owners.setdefault(subject_hash, []).append(pk)
+    types = set().union(*(set(t) for _user, t in wanted.values()))
+    if not (owners and types):
+        return out
+    rows = (License.objects.filter(holder_hash__in=list(owners)).select_related("license_type")
+            .defer("holder_code", "fields_data").order_by("license_type__code", "-issued_on", "identifier"))
+    for license in _valid_of_types(rows, types):  # the order of licenses_of: newest first per type
+        code = license.license_type.code
+        for pk in owners[license.holder_hash]:
+            if code in wanted[pk][1]:
+                out[pk].setdefault(code, license)
+    return out
+
+
 def valid_licenses_by_holder(holder_code: str, type_codes) -> dict:
     """The same for the licences held by `holder_code` (a ward's)."""
-    from yiwang.licenses.models import License
-
     rows = (License.objects.filter(holder_hash=subject_index(holder_code)).select_related("license_type")
             .order_by("-issued_on", "-id"))
     return _newest_valid_by_type(rows, type_codes)

@@ -6,28 +6,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.audit.services import audit_record
 from yiwang.identity.constants import AccountKind
 from yiwang.identity.selectors import active_memberships, proxy_grant_for
-from yiwang.licenses.services import LicenseError, license_use
 
-from . import integration, joint_form, permissions, prefill, selectors
+from . import joint_form, permissions, prefill, selectors
 from .constants import (
     MAGIC_TYPES,
     MAX_UPLOAD_MB,
-    PROVIDED_WITHOUT_UPLOAD,
     PROXY_MATERIAL_PREFIXES,
-    SERIAL_DIGITS,
     ApplicationStatus,
     CaseStatus,
     Channel,
@@ -41,31 +36,16 @@ from .models import (
     ApplicationMaterial,
     Case,
     CaseDocument,
-    CaseNumberCounter,
     CaseSupply,
     IdempotencyRecord,
 )
+from .naming import display_name, on_behalf_label
 from .scanning import get_scanner
+from .submit import Conflict, SubmitRequest, SubmitResult, submit
+
+__all__ = ["Conflict", "SubmitResult"]  # raised and returned here, defined with the submit
 
 
-class Conflict(Exception):
-    """The application is no longer in a state that allows this (→ 409)."""
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    status: int
-    body: dict
-    replayed: bool = False
-
-
-def _on_behalf_label(application: Application) -> str:
-    # A proxy or a window clerk acts for the applicant: the audit trail names both.
-    return application.applicant.get_username() if application.applicant_id != application.submitted_by_id else ""
-
-
-def _display_name(user) -> str:
-    return user.display_name or user.get_username()
 
 
 # --- start -----------------------------------------------------------------------------------------------
@@ -147,7 +127,7 @@ def _application_create(*, user, applicant, grant, channel: str, title: str, ver
     if beneficiary is not None:
         data["beneficiary"] = beneficiary.name
     audit_record(action="application.start", actor=user, target_type="cases.Application",
-                 target_id=str(application.pk), on_behalf_of=_on_behalf_label(application), data=data)
+                 target_id=str(application.pk), on_behalf_of=on_behalf_label(application), data=data)
     return application
 
 
@@ -188,7 +168,7 @@ def application_start(*, user, item_code: str = "", life_event_code: str = "", o
     ward = _beneficiary(applicant=applicant, life_event_code=life_event_code, beneficiary=beneficiary)
     purpose = _("预填申报表：%(title)s") % {"title": title}
     if grant is not None:
-        purpose += _("（代办人：%(name)s）") % {"name": _display_name(user)}
+        purpose += _("（代办人：%(name)s）") % {"name": display_name(user)}
     return _application_create(user=user, applicant=applicant, grant=grant,
                                channel=Channel.PROXY if grant is not None else Channel.ONLINE, title=title,
                                versions=versions, item_code=item_code, life_event_code=life_event_code,
@@ -209,7 +189,7 @@ def application_start_at_window(*, clerk, applicant, item_code: str = "", life_e
         raise ValidationError({"applicant": [_("申请人须先注册实名账号。")]})
     title, versions = joint_form.bundle(item_code=item_code, life_event_code=life_event_code)
     ward = _beneficiary(applicant=applicant, life_event_code=life_event_code, beneficiary=beneficiary)
-    purpose = _("预填申报表：%(title)s（综合窗口受理：%(name)s）") % {"title": title, "name": _display_name(clerk)}
+    purpose = _("预填申报表：%(title)s（综合窗口受理：%(name)s）") % {"title": title, "name": display_name(clerk)}
     return _application_create(user=clerk, applicant=applicant, grant=None, channel=Channel.WINDOW, title=title,
                                versions=versions, item_code=item_code, life_event_code=life_event_code,
                                purpose=purpose, beneficiary=ward)
@@ -289,7 +269,7 @@ def material_upload(*, user, application: Application, name: str, file) -> Appli
     if errors:
         raise ValidationError(errors)
     data, content_type = _checked_file(user=user, file=file, target_type="cases.Application",
-                                       target_id=str(application.pk), on_behalf_of=_on_behalf_label(application),
+                                       target_id=str(application.pk), on_behalf_of=on_behalf_label(application),
                                        label=name)
     return _material_store(user=user, application=application, material=material, data=data,
                            original_name=getattr(file, "name", "") or "", content_type=content_type)
@@ -313,111 +293,12 @@ def _material_store(*, user, application, material, data: bytes, original_name: 
         storage = material.file.storage
         transaction.on_commit(lambda: storage.delete(old))
     audit_record(action="application.material_uploaded", actor=user, target_type="cases.Application",
-                 target_id=str(application.pk), on_behalf_of=_on_behalf_label(application),
+                 target_id=str(application.pk), on_behalf_of=on_behalf_label(application),
                  data={"material": material.name, "sha256": sha256, "size": len(data), "content_type": content_type})
     return material
 
 
 # --- submit ----------------------------------------------------------------------------------------------
-
-def case_number_next(*, item_code: str, day: dt.date) -> str:
-    """`<item code>-<YYYYMMDD>-<serial>`; the counter row stays locked until the transaction ends, so
-    concurrent submissions get distinct, contiguous serials. Call inside a transaction."""
-    serial = _counter_increment(item_code, day)
-    if serial is None:
-        try:
-            with transaction.atomic():
-                serial = CaseNumberCounter.objects.create(item_code=item_code, day=day, last_serial=1).last_serial
-        except IntegrityError:  # another submission created it first; wait for its lock
-            serial = _counter_increment(item_code, day)
-    return f"{item_code}-{day:%Y%m%d}-{serial:0{SERIAL_DIGITS}d}"
-
-
-def _counter_increment(item_code: str, day: dt.date) -> int | None:
-    # One statement (the UPDATE locks the row as SELECT ... FOR UPDATE did); None: no row yet.
-    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET last_serial = last_serial + 1 "  # noqa: S608 - placeholders only
-                       "WHERE item_code = %s AND day = %s RETURNING last_serial",
-                       [item_code, connection.ops.adapt_datefield_value(day)])
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-def _valid_held_licenses(application: Application, materials) -> dict:
-    """{of_proxy: {licence type code: licence}} for the held materials: the applicant's licences, and
-    the proxy's own for the proxy's materials; one read when both are the same person."""
-    wanted = {False: set(), True: set()}
-    for m in materials:
-        if m.status == MaterialStatus.HELD_BY_GOVERNMENT:
-            wanted[m.of_proxy].add(m.license_type_code)
-    if application.applicant_id == application.submitted_by_id:
-        types = wanted[False] | wanted[True]
-        valid = selectors.valid_licenses_by_type(application.applicant, types, face_values=False) if types else {}
-        return {False: valid, True: valid}
-    holders = {False: application.applicant, True: application.submitted_by}
-    return {of_proxy: selectors.valid_licenses_by_type(holders[of_proxy], types, face_values=False) if types else {}
-            for of_proxy, types in wanted.items()}
-
-
-def _submit_errors(application: Application) -> tuple[dict, dict, list[ApplicationMaterial]]:
-    """(field errors listing everything missing at once, held licences by material pk, materials)."""
-    errors = joint_form.missing_fields(application.form, application.values)
-    materials = list(selectors.materials_of(application))
-    valid = _valid_held_licenses(application, materials)
-    missing, licenses = [], {}
-    for m in materials:
-        if m.status == MaterialStatus.HELD_BY_GOVERNMENT:
-            license = valid[m.of_proxy].get(m.license_type_code)
-            if license is not None and license.identifier == m.license_identifier:
-                licenses[m.pk] = license
-            else:
-                missing.append(_("“%(name)s”所用的电子证照已失效，请上传该材料。") % {"name": m.name})
-        elif (m.required and m.status not in PROVIDED_WITHOUT_UPLOAD
-              and not (m.status == MaterialStatus.UPLOADED and m.scan_status == ScanStatus.CLEAN)):
-            missing.append(_("请上传“%(name)s”。") % {"name": m.name})
-    if missing:
-        errors["materials"] = missing
-    return errors, licenses, materials
-
-
-def _record_license_uses(*, user, application: Application, cases: list[Case], licenses: dict,
-                         materials: list[ApplicationMaterial]) -> dict:
-    """One licence use per (held material, case of an item that asks for it); errors by field."""
-    errors, used = [], []
-    # Someone other than the applicant (a proxy, a window clerk) uses the applicant's licences for them.
-    principal = application.applicant if user.pk != application.applicant_id else None
-    for material in (m for m in materials if m.pk in licenses):
-        on_behalf_of = None if material.of_proxy else principal  # the proxy's own licence is theirs
-        ids = []
-        for case in cases:
-            if case.item_code not in material.item_codes:
-                continue
-            try:
-                use = license_use(license=licenses[material.pk], item_code=case.item_code, item_name=case.item_name,
-                                  case_number=case.number, purpose=_("申请材料：%(name)s") % {"name": material.name},
-                                  used_by=user, on_behalf_of=on_behalf_of)
-            except (LicenseError, PermissionDenied, ValidationError):
-                errors.append(_("“%(name)s”所用的电子证照不能使用，请上传该材料。") % {"name": material.name})
-                break
-            ids.append(use.pk)
-        material.license_use_ids = ids
-        used.append(material)
-    if errors:
-        return {"materials": errors}  # the submit is rolled back: nothing to record
-    for material in used:  # usually one: cheaper than bulk_update's CASE expression
-        ApplicationMaterial.objects.filter(pk=material.pk).update(license_use_ids=material.license_use_ids)
-    return {}
-
-
-def _replay(user, key: str, endpoint: str) -> SubmitResult | None:
-    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
-    if record is None:
-        return None
-    if record.endpoint != endpoint:
-        raise Conflict(_("该幂等键已用于其他请求。"))
-    return SubmitResult(record.response_status, record.response_body, replayed=True)
-
 
 def _clean_delivery(delivery, address) -> tuple[str, str]:
     """(delivery, address) or ValidationError: post needs an address to post to."""
@@ -435,94 +316,22 @@ def application_submit(*, user, application: Application, idempotency_key: str =
                        delivery_address: str = "") -> SubmitResult:
     """One case per item. With an idempotency key, a repeat returns the first answer and creates
     nothing; without one, a repeat is a Conflict. Missing fields and materials: ValidationError
-    listing all of them. `delivery` (送达方式, default online) is copied to every case."""
+    listing all of them. `delivery` (送达方式, default online) is copied to every case. Concurrent
+    submits in one process are written together (submit.py); each gets its own answer."""
     key = (idempotency_key or "").strip()[:100]
     endpoint = f"POST /api/v1/applications/{application.pk}/submit"
     chosen = _clean_delivery(delivery, delivery_address) if delivery else None
+    request = SubmitRequest(user=user, application=application, key=key, endpoint=endpoint, delivery=chosen)
     try:
-        return _submit(user=user, application=application, key=key, endpoint=endpoint, delivery=chosen)
+        return submit(request)
     except IntegrityError:
         # The same key committed by a concurrent request between our check and our insert.
-        replayed = _replay(user, key, endpoint) if key else None
-        if replayed is None:
+        record = IdempotencyRecord.objects.filter(user=user, key=key).first() if key else None
+        if record is None:
             raise
-        return replayed
-
-
-def _submit_channel(application: Application, user) -> str:
-    """Who submits decides the channel: the applicant online, the clerk who started it at the window
-    (permissions let no other clerk reach the draft), anyone else under a proxy grant."""
-    if user.pk == application.applicant_id:
-        return Channel.ONLINE
-    if application.channel == Channel.WINDOW and user.pk == application.submitted_by_id:
-        return Channel.WINDOW
-    return Channel.PROXY
-
-
-def _locked_for_submit(application: Application, user, key: str) -> Application:
-    """The application, locked, and in the same statement whether this user already used the
-    idempotency key. Its people are the submitting user, or the caller's copies (a view reads them
-    with the application) when they are the same rows; any other is read when first needed."""
-    rows = Application.objects.select_for_update().defer("facts")
-    if key:
-        rows = rows.annotate(key_used=Exists(IdempotencyRecord.objects.filter(user=user, key=key)))
-    locked = rows.get(pk=application.pk)
-    for name in ("applicant", "submitted_by"):
-        pk = getattr(locked, f"{name}_id")
-        if pk == user.pk:
-            setattr(locked, name, user)
-        elif getattr(Application, name).is_cached(application) and getattr(application, f"{name}_id") == pk:
-            setattr(locked, name, getattr(application, name))
-    return locked
-
-
-@transaction.atomic
-def _submit(*, user, application: Application, key: str, endpoint: str, delivery=None) -> SubmitResult:
-    locked = _locked_for_submit(application, user, key)
-    # key_used was read before any wait for the lock: a submit with the same key that committed
-    # meanwhile shows as "not a draft any more", so that case asks again.
-    if key and (locked.key_used or locked.status != ApplicationStatus.DRAFT) and (
-            replayed := _replay(user, key, endpoint)):
-        return replayed
-    if locked.status != ApplicationStatus.DRAFT:
-        raise Conflict(_("该申报已提交，不能重复提交。"))
-    errors, licenses, materials = _submit_errors(locked)
-    if errors:
-        raise ValidationError(errors)
-    if delivery:
-        locked.delivery, locked.delivery_address = delivery
-    locked.channel = _submit_channel(locked, user)
-    now = timezone.now()
-    # Marked submitted before numbering: each statement after it holds the item's counter row, which
-    # every other submit of the item waits for (the whole submit rolls back on any error below).
-    locked.status, locked.submitted_at, locked.submitted_by = ApplicationStatus.SUBMITTED, now, user
-    locked.save(update_fields=["status", "submitted_at", "submitted_by", "channel", "updated_at",
-                               *(["delivery", "delivery_address"] if delivery else [])])
-    day = timezone.localdate(now)
-    # Number in item-code order: two bundles sharing items then lock the counters in the same order.
-    numbers = {code: case_number_next(item_code=code, day=day) for code in sorted(set(locked.item_codes))}
-    cases = Case.objects.bulk_create([Case(
-        number=numbers[row["code"]], application=locked, item_code=row["code"], item_name=row["name"],
-        item_version_id=row["version_id"], department_code=row["department"], submitted_at=now,
-        applicant=locked.applicant, submitted_by=user, delivery=locked.delivery,
-        delivery_address=locked.delivery_address, channel=locked.channel,
-    ) for row in locked.items])
-    errors = _record_license_uses(user=user, application=locked, cases=cases, licenses=licenses,
-                                  materials=materials)
-    if errors:
-        raise ValidationError(errors)  # rolls the cases and the status back too
-    body = {"cases": [{"number": c.number, "item": c.item_code, "item_name": c.item_name, "status": c.status}
-                      for c in cases]}
-    audit_record(action="application.submit", actor=user, target_type="cases.Application",
-                 target_id=str(locked.pk), on_behalf_of=_on_behalf_label(locked),
-                 data={"cases": [c.number for c in cases], "applicant": _display_name(locked.applicant),
-                       "submitted_by": _display_name(user), "channel": locked.channel})
-    for case in cases:
-        integration.case_start_workflow(case)
-    if key:
-        IdempotencyRecord.objects.create(user=user, key=key, endpoint=endpoint, response_status=201,
-                                         response_body=body)
-    return SubmitResult(201, body)
+        if record.endpoint != endpoint:
+            raise Conflict(_("该幂等键已用于其他请求。")) from None
+        return SubmitResult(record.response_status, record.response_body, replayed=True)
 
 
 @transaction.atomic
@@ -596,7 +405,7 @@ def case_supply(*, user, case: Case, files: dict | None = None, data: dict | Non
         errors["files"] = [_("请上传补正材料或填写补正内容。")]
     if errors:
         raise ValidationError(errors)
-    on_behalf_of = _on_behalf_label(application)
+    on_behalf_of = on_behalf_label(application)
     checked = {name: _checked_file(user=user, file=file, target_type="cases.Case", target_id=case.number,
                                    on_behalf_of=on_behalf_of, label=name, field="files")
                for name, file in files.items()}
@@ -634,7 +443,7 @@ def _supply_store(*, user, case, checked, files, supplied, values, workflow) -> 
         case.application.values = values
         case.application.save(update_fields=["data", "updated_at"])
     audit_record(action="case.supply", actor=user, target_type="cases.Case", target_id=case.number,
-                 on_behalf_of=_on_behalf_label(case.application), data={"items": supplied})
+                 on_behalf_of=on_behalf_label(case.application), data={"items": supplied})
     tolerant = [n for n in supplied if n in pending["tolerant"] and n not in pending["supplement"]]
     if tolerant:
         workflow.materials_receive(instance=instance, names=tolerant, actor=user)

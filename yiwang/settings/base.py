@@ -274,5 +274,8 @@ SEARCH_LOG_FLUSH_SECONDS = env.float("SEARCH_LOG_FLUSH_SECONDS", default=5.0)
 # Staff inbox: history lists (completed, cancelled, all) count up to this many tasks; open ones are
 # always counted exactly. 0 counts everything.
 WORKFLOW_INBOX_COUNT_CAP = env.int("WORKFLOW_INBOX_COUNT_CAP", default=10_000) or None
+# Submits arriving together in one process are written in one transaction, at most this many (1: each
+# alone). See cases/submit.py and docs/decisions.md.
+CASES_SUBMIT_BATCH_MAX = env.int("CASES_SUBMIT_BATCH_MAX", default=32)
 
 UI_NAME = _("一网通办")

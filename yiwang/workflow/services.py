@@ -266,17 +266,17 @@ def _open_stage(instance: Instance, stage: StageDefinition, actor=None, *,
     if instance.position != stage.position:  # instance_start creates the instance at its first stage
         instance.position = stage.position
         instance.save(update_fields=["position"])
-    return _open_stages([(instance, stage, before)], actor=actor)[0]
+    return _open_stages([(instance, stage, before, actor)])[0]
 
 
-def _open_stages(openings: list[tuple[Instance, StageDefinition, tuple[WorkflowEvent, ...]]], actor=None
+def _open_stages(openings: list[tuple[Instance, StageDefinition, tuple[WorkflowEvent, ...], object]]
                  ) -> list[list[Task]]:
     """_open_stage for several instances at their current position (a batch of submits): one INSERT
     for all their tasks, one for all their events; then each instance's events' audit entries and
     hooks, instance by instance and in order."""
     today, due = _today(), {}
     rows, events, tasks_of = [], [], []
-    for instance, stage, before in openings:
+    for instance, stage, before, actor in openings:
         if stage.limit_days not in due:
             due[stage.limit_days] = add_working_days(today, stage.limit_days)
         due_on = due[stage.limit_days]
@@ -286,10 +286,10 @@ def _open_stages(openings: list[tuple[Instance, StageDefinition, tuple[WorkflowE
         tasks_of.append(built)
         opened = _event(instance, EventName.STAGE_STARTED, actor=actor, stage=stage,
                         data={"departments": list(departments), "due_on": due_on.isoformat()})
-        events.append((instance, [*before, opened]))
+        events.append((instance, [*before, opened], actor))
     Task.objects.bulk_create(rows)
-    WorkflowEvent.objects.bulk_create([entry for _instance, entries in events for entry in entries])
-    for instance, entries in events:
+    WorkflowEvent.objects.bulk_create([entry for _instance, entries, _actor in events for entry in entries])
+    for instance, entries, actor in events:
         for entry in entries:
             _recorded(instance, entry, actor=actor)
     return tasks_of
@@ -328,7 +328,7 @@ def _keep_first_stage(key: tuple, stage: StageDefinition) -> None:
 
 def instance_start(*, definition: ProcessDefinition, subject_type: str, subject_id: str, actor=None,
                    title: str = "") -> Instance:
-    return instances_start([InstanceStart(definition, subject_type, subject_id, title)], actor=actor)[0]
+    return instances_start([InstanceStart(definition, subject_type, subject_id, title, actor)])[0]
 
 
 @dataclass(frozen=True)
@@ -337,9 +337,10 @@ class InstanceStart:
     subject_type: str
     subject_id: str
     title: str = ""
+    actor: object = None
 
 
-def instances_start(starts: list[InstanceStart], *, actor=None) -> list[Instance]:
+def instances_start(starts: list[InstanceStart]) -> list[Instance]:
     """Start one instance per subject at the first stage of its definition (a batch of submits starts
     many in a few statements). Conflict if a subject already has one; nothing is written then."""
     subjects = {(s.subject_type, s.subject_id) for s in starts}
@@ -373,10 +374,11 @@ def instances_start(starts: list[InstanceStart], *, actor=None) -> list[Instance
                 if described.get("item"):
                     instance.title = str(described["item"])[:200]
                     instance.save(update_fields=["title"])
-            started = _event(instance, EventName.STARTED, actor=actor,
+            started = _event(instance, EventName.STARTED, actor=start.actor,
                              data={"definition": start.definition.key, "version": start.definition.version})
-            openings.append((instance, firsts[(start.definition.pk, start.definition.created_at)], (started,)))
-        _open_stages(openings, actor=actor)
+            openings.append((instance, firsts[(start.definition.pk, start.definition.created_at)], (started,),
+                             start.actor))
+        _open_stages(openings)
     return instances
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from yiwang.audit.models import AuditEntry
 from yiwang.cases import services
+from yiwang.cases import submit as submitting
 from yiwang.cases.documents import receipt_context
 from yiwang.cases.models import Application, Case, IdempotencyRecord
 from yiwang.licenses.models import License, LicenseUse
@@ -205,10 +206,10 @@ def _pdf_streams(pdf: bytes) -> bytes:
 
 def test_case_numbers_are_sequential_per_item_and_day():
     day = dt.date(2026, 10, 8)
-    numbers = [services.case_number_next(item_code="X-1", day=day) for _ in range(3)]
+    numbers = [submitting.case_number_next(item_code="X-1", day=day) for _ in range(3)]
     assert numbers == ["X-1-20261008-00001", "X-1-20261008-00002", "X-1-20261008-00003"]
-    assert services.case_number_next(item_code="X-2", day=day) == "X-2-20261008-00001"
-    assert services.case_number_next(item_code="X-1", day=day + dt.timedelta(days=1)) == "X-1-20261009-00001"
+    assert submitting.case_number_next(item_code="X-2", day=day) == "X-2-20261008-00001"
+    assert submitting.case_number_next(item_code="X-1", day=day + dt.timedelta(days=1)) == "X-1-20261009-00001"
 
 
 def test_idempotency_records_are_purged_after_the_window(citizen):

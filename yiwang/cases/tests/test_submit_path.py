@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from yiwang.audit.models import AuditEntry
-from yiwang.cases import services
+from yiwang.cases import services, submit
 from yiwang.cases.models import Application, Case
 from yiwang.licenses.models import License, LicenseUse
 from yiwang.licenses.services import LicenseNotUsable, license_use
@@ -21,13 +21,14 @@ pytestmark = pytest.mark.django_db
 
 FILLED = {"print_range": "近一年", "apply_reason": "办理贷款"}
 # One item, one licence use: the submit of RSJ-GG-0011 with the ID card held by the government, once
-# the item's process definition exists (the first submit builds it). 23 in 2026-11 (49 before):
-# lock the draft (and look up the idempotency key), materials, the applicant's memberships and
-# valid licences, the case number, the case, the licence lock, the use and its audit entry, the
-# materials' use ids, the application, its audit entry, the process definition, no instance yet,
-# the first stage, the instance, the task, both events, their audit entries, the idempotency
-# record, and the savepoint pair of the test's transaction. SHOW_SUBMIT_SQL=1 prints them.
-MAX_QUERIES = 23
+# the item's process definition exists (the first submit builds it). 21 in 2026-11 (49, then 23
+# before): lock the draft, look up the idempotency key, the materials, the applicant's memberships
+# and valid licences, the application, the case number, the case, the licence lock, the use, the
+# materials' use ids, the process definition, no instance yet, the first stage, the instance, the
+# task, both events, the idempotency record, all audit entries in one INSERT, and the savepoint pair
+# of the test's transaction. A batch of submits costs the same statements (test_submit_batch.py).
+# SHOW_SUBMIT_SQL=1 prints them.
+MAX_QUERIES = 21
 
 
 def _ready(user):
@@ -70,13 +71,13 @@ def test_licence_revoked_between_check_and_use_rolls_the_whole_submit_back(citiz
     """The licence is revoked after validation read it valid and before its use locks it (a staff
     member at the same moment): the use is refused and nothing of the submit stays."""
     application = _ready(citizen)
-    numbering = services.case_number_next
+    numbering = submit.case_numbers_next
 
     def revoke_then_number(**kwargs):
         License.objects.filter(pk=id_card.pk).update(status="revoked")
         return numbering(**kwargs)
 
-    monkeypatch.setattr(services, "case_number_next", revoke_then_number)
+    monkeypatch.setattr(submit, "case_numbers_next", revoke_then_number)
     audit_before = AuditEntry.objects.count()
     with pytest.raises(ValidationError) as exc:
         services.application_submit(user=citizen, application=application, idempotency_key="k-3")

@@ -1,0 +1,157 @@
+"""Submits written together (cases/submit.py): each keeps its own answer, one cannot fail another,
+and a batch costs the statements of about one submit."""
+
+import threading
+import time
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from yiwang.audit.models import AuditEntry
+from yiwang.cases import services
+from yiwang.cases import submit as submitting
+from yiwang.cases.models import Application, Case, IdempotencyRecord
+from yiwang.licenses.models import License, LicenseUse
+from yiwang.workflow.models import Instance, Task
+
+from .conftest import ITEM, OTHER, issue
+
+pytestmark = pytest.mark.django_db
+
+FILLED = {"print_range": "近一年", "apply_reason": "办理贷款"}
+
+
+def _ready(user, data=FILLED):
+    application = services.application_start(user=user, item_code=ITEM)
+    return services.application_update(user=user, application=application, data=data)
+
+
+def _request(user, application, key=""):
+    return submitting.SubmitRequest(user=user, application=application, key=key,
+                                    endpoint=f"POST /api/v1/applications/{application.pk}/submit")
+
+
+@pytest.fixture
+def other_id_card(other_citizen):
+    return issue("resident_id_card", OTHER, {"姓名": OTHER[0], "性别": "女", "公民身份号码": OTHER[3],
+                                             "住址": "杭州市"})
+
+
+def test_a_batch_of_submits_writes_each_its_case_licence_use_workflow_and_record(
+        citizen, id_card, other_citizen, other_id_card):
+    drafts = [(citizen, _ready(citizen)), (other_citizen, _ready(other_citizen)), (citizen, _ready(citizen))]
+    results = submitting.submit_many([_request(u, a, key=f"k{i}") for i, (u, a) in enumerate(drafts)])
+    numbers = [r.body["cases"][0]["number"] for r in results]
+    assert [r.status for r in results] == [201, 201, 201]
+    assert len(set(numbers)) == 3 and [n[-5:] for n in sorted(numbers)] == ["00001", "00002", "00003"]
+    for (user, application), number in zip(drafts, numbers, strict=True):
+        case = Case.objects.get(number=number)
+        assert (case.application_id, case.applicant_id, case.status) == (application.pk, user.pk, "submitted")
+        assert Application.objects.get(pk=application.pk).status == "submitted"
+        use = LicenseUse.objects.get(case_number=number)
+        assert use.license_id == (id_card.pk if user == citizen else other_id_card.pk) and use.used_by_id == user.pk
+        assert list(Task.objects.filter(instance__subject_id=number).values_list("department", "state")) == [
+            ("RSJ", "open")]
+        assert set(AuditEntry.objects.filter(target_id=number).values_list("action", flat=True)) == {
+            "workflow.started", "workflow.stage_started"}
+    assert IdempotencyRecord.objects.count() == 3
+    assert AuditEntry.objects.filter(action="application.submit").count() == 3
+
+
+def test_a_submit_with_errors_gets_them_and_the_others_go_on(citizen, id_card, other_citizen, other_id_card):
+    good = _ready(citizen)
+    incomplete = _ready(other_citizen, data={"print_range": "近一年"})
+    results = submitting.submit_many([_request(other_citizen, incomplete), _request(citizen, good)])
+    assert isinstance(results[0], ValidationError) and "apply_reason" in results[0].message_dict
+    assert results[1].status == 201
+    assert Application.objects.get(pk=incomplete.pk).status == "draft"
+    assert Case.objects.filter(application=incomplete).count() == 0
+    assert Case.objects.filter(application=good).count() == 1
+
+
+def test_the_same_draft_twice_in_a_batch_is_submitted_once(citizen, id_card):
+    application = _ready(citizen)
+    first, again, other_key = submitting.submit_many([
+        _request(citizen, application, key="same"), _request(citizen, application, key="same"),
+        _request(citizen, application, key="another")])
+    assert first.status == 201 and not first.replayed
+    assert again.replayed and again.body == first.body
+    assert isinstance(other_key, services.Conflict)
+    assert Case.objects.count() == 1 and Instance.objects.count() == 1
+
+
+def test_a_licence_revoked_while_the_batch_writes_fails_only_its_own_submit(
+        citizen, id_card, other_citizen, other_id_card, monkeypatch):
+    """The batch rolls back and each submit runs again alone: the one whose licence was revoked gets
+    the error, the other its case, and nothing of the first attempt stays."""
+    numbering, calls = submitting.case_numbers_next, {"n": 0}
+
+    def revoke_then_number(**kwargs):
+        calls["n"] += 1
+        License.objects.filter(pk=other_id_card.pk).update(status="revoked")
+        return numbering(**kwargs)
+
+    monkeypatch.setattr(submitting, "case_numbers_next", revoke_then_number)
+    mine, theirs = _ready(citizen), _ready(other_citizen)
+    results = submitting.submit_many([_request(citizen, mine), _request(other_citizen, theirs)])
+    assert results[0].status == 201
+    assert isinstance(results[1], ValidationError)
+    assert Case.objects.get().application_id == mine.pk
+    # The batch numbered both (00001, 00002) and rolled back; alone, mine got 00001 again.
+    assert Case.objects.get().number.endswith("-00001")
+    assert LicenseUse.objects.get().license_id == id_card.pk
+    assert Application.objects.get(pk=theirs.pk).status == "draft"
+
+
+def test_a_batch_costs_about_the_statements_of_one_submit(citizen, id_card, other_citizen, other_id_card,
+                                                          django_assert_max_num_queries):
+    services.application_submit(user=citizen, application=_ready(citizen))  # builds the process definition
+    drafts = [(citizen, _ready(citizen)) for _ in range(4)] + [(other_citizen, _ready(other_citizen))
+                                                              for _ in range(4)]
+    with django_assert_max_num_queries(submitting_budget()):
+        results = submitting.submit_many([_request(u, a, key=f"b{i}") for i, (u, a) in enumerate(drafts)])
+    assert [r.status for r in results] == [201] * 8
+    assert Case.objects.count() == 9 and LicenseUse.objects.count() == 9 and Instance.objects.count() == 9
+
+
+def submitting_budget() -> int:
+    from .test_submit_path import MAX_QUERIES
+
+    return MAX_QUERIES
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submits_in_one_process_are_combined_into_one_transaction(citizen, id_card, other_citizen,
+                                                                             other_id_card):
+    """Web worker threads submitting at once: one of them writes all, each gets its own answer."""
+    drafts = [(citizen, _ready(citizen)) for _ in range(3)] + [(other_citizen, _ready(other_citizen))
+                                                              for _ in range(3)]
+    combiner = submitting.combiner()
+    batches_before = combiner.batches
+    answers = {}
+
+    def caller(i):
+        user, application = drafts[i]
+        try:
+            answers[i] = services.application_submit(user=user, application=application, idempotency_key=f"t{i}")
+        finally:
+            connection.close()
+
+    combiner._combining.acquire()  # busy: the callers queue up
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(len(drafts))]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(combiner._queue) < len(drafts) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    combiner._combining.release()
+    for t in threads:
+        t.join(30)
+    assert combiner.batches - batches_before == 1
+    assert sorted(answers) == list(range(6)) and {a.status for a in answers.values()} == {201}
+    numbers = {a.body["cases"][0]["number"] for a in answers.values()}
+    assert len(numbers) == 6 and set(Case.objects.values_list("number", flat=True)) == numbers
+    for i, (user, application) in enumerate(drafts):
+        assert Case.objects.get(number=answers[i].body["cases"][0]["number"]).application_id == application.pk
+        assert Case.objects.get(application=application).applicant_id == user.pk
