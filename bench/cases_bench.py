@@ -187,10 +187,15 @@ def _submit_one(application_id: int) -> dict:
     raise RuntimeError(f"application {application_id}: still deadlocking after 10 tries")
 
 
-def _submit_worker(drafts, warmup, patches, barrier, out) -> None:
-    from django.db import connections
+def _submit_worker(drafts, warmup, patches, barrier, out, threads: int = 1) -> None:
+    """One client process: its drafts submitted one after another, or by `threads` threads at once
+    (a threaded web worker: concurrent submits are combined into batches, cases/submit.py)."""
+    import threading
+
+    from django.db import connection, connections
 
     from bench.what_if import install
+    from yiwang.cases.submit import combiner
 
     try:
         connections.close_all()
@@ -199,12 +204,35 @@ def _submit_worker(drafts, warmup, patches, barrier, out) -> None:
             _submit_one(application_id)
         barrier.wait()
         RETRIES["deadlock"] = 0
-        started, latencies = time.perf_counter(), []
-        for application_id in drafts:
-            t0 = time.perf_counter()
-            _submit_one(application_id)
-            latencies.append(time.perf_counter() - t0)
-        out.put((started, time.perf_counter(), latencies, RETRIES["deadlock"]))
+        batches, items = combiner().batches, combiner().items
+        latencies, failures = [], []
+
+        def run(part):
+            try:
+                for application_id in part:
+                    t0 = time.perf_counter()
+                    _submit_one(application_id)
+                    latencies.append(time.perf_counter() - t0)
+            except BaseException as exc:  # reported by the process, not lost in a thread
+                failures.append(exc)
+                raise
+            finally:
+                if threads > 1:
+                    connection.close()
+
+        started = time.perf_counter()
+        if threads == 1:
+            run(drafts)
+        else:
+            workers = [threading.Thread(target=run, args=(drafts[i::threads],)) for i in range(threads)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+            if failures:
+                raise failures[0]
+        out.put((started, time.perf_counter(), latencies, RETRIES["deadlock"],
+                 combiner().batches - batches, combiner().items - items))
     except BaseException:
         import traceback
 
@@ -231,19 +259,36 @@ def collect(procs, out) -> list:
     return rows
 
 
-def run_direct(drafts, warmup, clients: int, patches: list[str]) -> dict:
+def _cpu_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine: client processes, PostgreSQL and anything else."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def run_direct(drafts, warmup, clients: int, patches: list[str], threads: int = 1) -> dict:
     from django.db import connections
 
     connections.close_all()
     ctx = mp.get_context("fork")
     barrier, out = ctx.Barrier(clients), ctx.Queue()
     parts, warm = split_by_user(drafts, clients), [warmup[i::clients] for i in range(clients)]
-    procs = [ctx.Process(target=_submit_worker, args=(parts[i], warm[i], patches, barrier, out))
+    procs = [ctx.Process(target=_submit_worker, args=(parts[i], warm[i], patches, barrier, out, threads))
              for i in range(clients)]
+    cpu_before = _cpu_jiffies()
     for p in procs:
         p.start()
     label = f"direct, {clients} client process{'es' if clients > 1 else ''}"
-    return summarise(label, collect(procs, out), patches)
+    if threads > 1:
+        label += f" × {threads} threads"
+    rows = collect(procs, out)
+    cpu_after = _cpu_jiffies()
+    summary = summarise(label, rows, patches)
+    busy = (cpu_after[0] - cpu_before[0]) / os.sysconf("SC_CLK_TCK")
+    summary["machine_cpu_ms_per_submit"] = round(busy * 1000 / summary["submits"], 2)
+    batches = sum(r[4] for r in rows)
+    summary["mean_batch"] = round(sum(r[5] for r in rows) / batches, 1) if batches else None
+    return summary
 
 
 def summarise(label: str, rows, patches) -> dict:
@@ -291,13 +336,13 @@ def _http_worker(port: int, jobs, barrier, out) -> None:
         raise
 
 
-def run_http(env, drafts, warmup, clients: int, patches: list[str]) -> dict:
+def run_http(env, drafts, warmup, clients: int, patches: list[str], threads: int = 1) -> dict:
     from yiwang.identity.models import User
     from yiwang.identity.services import api_token_issue
 
     tokens = {u.pk: api_token_issue(user=u)[1] for u in User.objects.filter(pk__in={d[1] for d in drafts + warmup})}
     port = free_port()
-    proc = serve({**env, "BENCH_PATCHES": ",".join(patches)}, port, app="bench.wsgi_bench")
+    proc = serve({**env, "BENCH_PATCHES": ",".join(patches)}, port, app="bench.wsgi_bench", threads=threads)
     try:
         ctx = mp.get_context("fork")
         warm_out = ctx.Queue()
@@ -308,12 +353,18 @@ def run_http(env, drafts, warmup, clients: int, patches: list[str]) -> dict:
         for application_id, user_id in drafts:
             parts[user_id % clients].append((application_id, tokens[user_id]))
         procs = [ctx.Process(target=_http_worker, args=(port, parts[i], barrier, out)) for i in range(clients)]
+        cpu_before = _cpu_jiffies()
         for p in procs:
             p.start()
         rows = collect(procs, out)
+        cpu_after = _cpu_jiffies()
     finally:
         stop(proc)
-    return summarise(f"HTTP, gunicorn 2 workers, {clients} clients", rows, patches)
+    label = f"HTTP, gunicorn 2 workers{f' × {threads} threads' if threads > 1 else ''}, {clients} clients"
+    summary = summarise(label, rows, patches)
+    summary["machine_cpu_ms_per_submit"] = round(
+        (cpu_after[0] - cpu_before[0]) / os.sysconf("SC_CLK_TCK") * 1000 / summary["submits"], 2)
+    return summary
 
 
 # --- profile ---------------------------------------------------------------------------------------------
@@ -410,8 +461,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--persons", type=int, default=600, help="synthetic applicants (3 drafts each a round)")
     parser.add_argument("--submits", type=int, default=200, help="submits per measured setting")
-    parser.add_argument("--concurrency", default="1,2,4", help="client processes for the direct runs")
+    parser.add_argument("--concurrency", default="1,4,2x8",
+                        help="client processes for the direct runs; PxT: P processes of T threads each")
     parser.add_argument("--http-clients", type=int, default=4, help="0 skips the HTTP runs")
+    parser.add_argument("--http-threads", default="1,8",
+                        help="gunicorn threads per worker for the HTTP runs (gthread above 1), one run each")
     parser.add_argument("--what-if", default="seal_deferred",
                         help="patches of bench/what_if.py, added one by one and measured at the highest "
                              "concurrency, over HTTP and in the profile ('' for none)")
@@ -424,6 +478,9 @@ def main():
     results = {"items": list(ITEMS)}
     if args.pgbench_seconds:
         results["pgbench_tps"] = round(pgbench_tps(env, seconds=args.pgbench_seconds), 1)
+        # pgbench run as it starts with no options (one client): the literal "default" of the issue.
+        results["pgbench_tps_1_client"] = round(pgbench_tps(env, seconds=args.pgbench_seconds, clients=1,
+                                                            threads=1), 1)
     started = time.perf_counter()
     fresh_db(env)
     results["setup_seconds"] = {"migrate_and_demo": round(time.perf_counter() - started, 1)}
@@ -436,16 +493,20 @@ def main():
     users = make_applicants(args.persons)
     results["setup_seconds"]["applicants"] = round(time.perf_counter() - started, 1)
 
-    levels = [int(c) for c in args.concurrency.split(",") if c]
+    levels = [tuple(int(n) for n in c.split("x")) if "x" in c else (int(c), 1)
+              for c in args.concurrency.split(",") if c]
     what_if = [n for n in args.what_if.split(",") if n]
     # Each what-if adds to the ones before it: [], [a], [a, b] ...
     variants = [what_if[:i] for i in range(len(what_if) + 1)]
-    settings = [(clients, []) for clients in levels] + [(max(levels), v) for v in variants[1:]]
-    http = [variants[0], variants[-1]] if what_if else [variants[0]]
+    # What-ifs at the most client processes of a single thread (the setting the earlier runs used).
+    single = max((p for p, t in levels if t == 1), default=levels[-1][0])
+    settings = [(level, []) for level in levels] + [((single, 1), v) for v in variants[1:]]
+    http_threads = [int(t) for t in args.http_threads.split(",") if t]
+    http = [(t, v) for v in ([variants[0], variants[-1]] if what_if else [variants[0]]) for t in http_threads]
     http = http if args.http_clients else []
     warm_each = 2  # warm-up submits per client process
     needed = ((len(settings) + len(http)) * args.submits + args.profile * len(variants) + 1
-              + warm_each * (sum(c for c, _v in settings) + 4 * len(http)))
+              + warm_each * (sum(p * t for (p, t), _v in settings) + 4 * len(http)))
     rounds = -(-needed // (len(ITEMS) * len(users)))
     started = time.perf_counter()
     drafts, drafts_per_second = make_drafts(users, rounds)
@@ -463,12 +524,13 @@ def main():
         return batch
 
     runs = []
-    for clients, extra in settings:
-        warmup = [a for a, _u in take(warm_each * clients)]
-        runs.append(run_direct(take(args.submits), warmup, clients, base + extra))
+    for (clients, threads), extra in settings:
+        warmup = [a for a, _u in take(warm_each * clients * threads)]
+        runs.append(run_direct(take(args.submits), warmup, clients, base + extra, threads))
         print(runs[-1], flush=True)
-    for extra in http:
-        runs.append(run_http(env, take(args.submits), take(warm_each * 4), args.http_clients, base + extra))
+    for threads, extra in http:
+        clients = args.http_clients * threads  # enough clients to keep every thread busy
+        runs.append(run_http(env, take(args.submits), take(warm_each * 4), clients, base + extra, threads))
         print(runs[-1], flush=True)
     results["runs"] = runs
     if args.profile:
@@ -524,13 +586,16 @@ def _in_child(func, *args):
 def report(results: dict) -> None:
     tps = results.get("pgbench_tps")
     target = f"{tps / 10:.0f}" if tps else "—"
-    print(f"\npgbench (TPC-B-like, -c 4 -j 2): {tps} TPS; target submits/s ≥ {target}\n")
-    print("| setting | patches | submits | submits/s | % of pgbench TPS | p50 ms | p95 ms | deadlock retries |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"\npgbench (TPC-B-like, -c 4 -j 2): {tps} TPS; target submits/s ≥ {target}; "
+          f"one client (pgbench's default): {results.get('pgbench_tps_1_client')} TPS\n")
+    print("| setting | patches | submits | submits/s | % of pgbench TPS | p50 ms | p95 ms | deadlock retries "
+          "| mean batch | machine CPU ms/submit |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results["runs"]:
         share = f"{r['per_second'] / tps:.1%}" if tps else "—"
         print(f"| {r['setting']} | {', '.join(r['patches']) or '—'} | {r['submits']} | {r['per_second']} | {share} "
-              f"| {r['p50_ms']} | {r['p95_ms']} | {r['retries']} |")
+              f"| {r['p50_ms']} | {r['p95_ms']} | {r['retries']} | {r.get('mean_batch', '—')} "
+              f"| {r.get('machine_cpu_ms_per_submit', '—')} |")
     for p in results.get("profiles", []):
         cpu = p.get("cpu_ms_per_submit", {})
         print(f"\nOne process, {p['submits']} submits, patches {p.get('patches')}: {p['ms_per_submit']} ms/submit, "

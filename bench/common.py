@@ -84,14 +84,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(env: dict, port: int, *, app: str = "yiwang.wsgi", workers: int = 2) -> subprocess.Popen:
+def serve(env: dict, port: int, *, app: str = "yiwang.wsgi", workers: int = 2, threads: int = 1) -> subprocess.Popen:
     """gunicorn as in production (reads gunicorn.conf.py from the repository root); its log (and the
     tracebacks of any 5xx) goes to bench/results/gunicorn-<database>.log."""
     RESULTS.mkdir(exist_ok=True)
     log = open(RESULTS / f"gunicorn-{db_name(env)}.log", "a")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning"], env=env, cwd=ROOT, start_new_session=True, stdout=log, stderr=log)
+        [sys.executable, "-m", "gunicorn", app, "-w", str(workers), "--threads", str(threads),
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning"], env=env, cwd=ROOT, start_new_session=True, stdout=log, stderr=log)
     log.close()
     for _ in range(150):
         try:

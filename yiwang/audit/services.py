@@ -31,7 +31,7 @@ from .chain import GENESIS, entry_hash, row_hash
 from .models import AuditEntry
 from .selectors import CONTENT_FIELDS, VerifyResult, audit_anchor, audit_pending, audit_verify, content_rows
 
-__all__ = ["audit_record", "audit_batch", "audit_seal", "audit_verify", "audit_anchor", "audit_pending", "VerifyResult"]
+__all__ = ["audit_record", "audit_batch", "audit_seal", "audit_seal_deferred", "audit_verify", "audit_anchor", "audit_pending", "VerifyResult"]
 
 # One sealer at a time on PostgreSQL; SQLite serialises write transactions itself (BEGIN IMMEDIATE).
 _CHAIN_LOCK_KEY = 0x59574155  # "YWAU"
@@ -133,6 +133,8 @@ def _seal_after_commit() -> None:
     or of the savepoint that registered it) drops the callback, and the next entry registers anew.
     robust: the caller's transaction has committed; a failed seal is logged and left to the
     periodic job, never raised into the caller."""
+    if getattr(connection, "_audit_seal_deferred", False):
+        return
     pending = getattr(connection, "_audit_seal_callback", None)
     if pending is not None and not pending.ran and any(
             func is pending for _sids, func, _robust in connection.run_on_commit):
@@ -145,6 +147,19 @@ def _seal_after_commit() -> None:
     audit_seal_after_commit.ran = False  # TestCase's captured callbacks stay in run_on_commit
     connection._audit_seal_callback = audit_seal_after_commit
     transaction.on_commit(audit_seal_after_commit, robust=True)
+
+
+@contextmanager
+def audit_seal_deferred():
+    """Transactions committed inside the block leave their entries unsealed for the caller to seal
+    after it (`audit_seal(limit=AFTER_COMMIT_LIMIT, wait=False)`), outside a lock the caller holds
+    meanwhile; the periodic job seals whatever is left."""
+    previous = getattr(connection, "_audit_seal_deferred", False)
+    connection._audit_seal_deferred = True
+    try:
+        yield
+    finally:
+        connection._audit_seal_deferred = previous
 
 
 def audit_seal(*, limit: int | None = None, wait: bool = True, batch_size: int = SEAL_BATCH_SIZE) -> int:

@@ -24,8 +24,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.audit.services import audit_batch, audit_record
+from yiwang.audit.services import (
+    AFTER_COMMIT_LIMIT,
+    audit_batch,
+    audit_record,
+    audit_seal,
+    audit_seal_deferred,
+)
 from yiwang.core.combining import Combiner
+from yiwang.core.db import update_rows
 from yiwang.licenses.services import LicenseUseRequest, license_uses_record
 
 from . import integration, joint_form, selectors
@@ -252,16 +259,24 @@ def _check(requests, drafts, taken: dict[int, int], results: list) -> list[_Chec
 def _write(requests, checked: list[_Checked], results: list) -> None:
     now = timezone.now()
     day = timezone.localdate(now)
+    # What every submit sets, in one UPDATE; what differs from the draft (a proxy who did not start
+    # it, a chosen delivery) row by row, rarely.
+    Application.objects.filter(pk__in=[c.application.pk for c in checked]).update(
+        status=ApplicationStatus.SUBMITTED, submitted_at=now, updated_at=now)
     for c in checked:
         request, application = requests[c.index], c.application
+        before = (application.submitted_by_id, application.channel, application.delivery,
+                  application.delivery_address)
         if request.delivery:
             application.delivery, application.delivery_address = request.delivery
         application.channel = _channel(application, request.user)
         application.status, application.submitted_at, application.submitted_by = (
             ApplicationStatus.SUBMITTED, now, request.user)
         application.updated_at = now
-    Application.objects.bulk_update([c.application for c in checked], [
-        "status", "submitted_at", "submitted_by", "channel", "updated_at", "delivery", "delivery_address"])
+        if before != (request.user.pk, application.channel, application.delivery, application.delivery_address):
+            Application.objects.filter(pk=application.pk).update(
+                submitted_by=request.user, channel=application.channel, delivery=application.delivery,
+                delivery_address=application.delivery_address)
     # Number in item-code order: two batches sharing items then lock the counters in the same order.
     wanted = {}
     for c in checked:
@@ -325,7 +340,7 @@ def _use_licenses(requests, checked: list[_Checked], cases_of: list[list[Case]])
         material.license_use_ids.append(result.pk)
         if not used or used[-1] is not material:
             used.append(material)
-    ApplicationMaterial.objects.bulk_update(used, ["license_use_ids"])
+    update_rows(ApplicationMaterial, "license_use_ids", {m.pk: m.license_use_ids for m in used})
 
 
 # --- combining -------------------------------------------------------------------------------------------
@@ -336,8 +351,19 @@ _combiner: Combiner | None = None
 def combiner() -> Combiner:
     global _combiner
     if _combiner is None:
-        _combiner = Combiner(submit_many, max_batch=settings.CASES_SUBMIT_BATCH_MAX)
+        _combiner = Combiner(_submit_combined, max_batch=settings.CASES_SUBMIT_BATCH_MAX, after_batch=_seal)
     return _combiner
+
+
+def _submit_combined(requests: list[SubmitRequest]) -> list[SubmitResult | Exception]:
+    # The batch's audit entries are sealed once the combiner is free again (_seal), not while the
+    # next batch waits for it.
+    with audit_seal_deferred():
+        return submit_many(requests)
+
+
+def _seal() -> None:
+    audit_seal(limit=AFTER_COMMIT_LIMIT, wait=False)
 
 
 def submit(request: SubmitRequest) -> SubmitResult:

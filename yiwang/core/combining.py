@@ -13,10 +13,12 @@ with someone else's), which `Combiner.call` leaves to its owner to decide."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+logger = logging.getLogger(__name__)
 _UNSET = object()
 
 
@@ -30,10 +32,13 @@ class _Pending:
 class Combiner:
     """`run_batch(items) -> results` (one per item, in order) runs with the combiner lock held. A
     result that is an exception instance is raised in its caller's thread; an exception raised by
-    run_batch itself is raised in every caller of that batch."""
+    run_batch itself is raised in every caller of that batch. `after_batch()`, if given, runs in the
+    combining thread once the lock is released (its errors are logged, not raised)."""
 
-    def __init__(self, run_batch: Callable[[Sequence[Any]], Sequence[Any]], *, max_batch: int = 32):
+    def __init__(self, run_batch: Callable[[Sequence[Any]], Sequence[Any]], *, max_batch: int = 32,
+                 after_batch: Callable[[], None] | None = None):
         self.run_batch = run_batch
+        self.after_batch = after_batch
         self.max_batch = max(1, max_batch)
         self._combining = threading.Lock()
         self._queue_lock = threading.Lock()
@@ -45,10 +50,17 @@ class Combiner:
         pending = _Pending(item)
         with self._queue_lock:
             self._queue.append(pending)
+        ran = False
         with self._combining:
             # Not done yet: no earlier combiner took it, so it is still queued and this thread runs it.
             if pending.result is _UNSET and pending.error is None:
                 self._run(pending)
+                ran = True
+        if ran and self.after_batch is not None:
+            try:  # follow-up work of the batch, outside the lock: the next batch need not wait for it
+                self.after_batch()
+            except Exception:  # the batch is done; its callers must not fail for this
+                logger.exception("after_batch failed")
         if pending.error is not None:
             raise pending.error
         if isinstance(pending.result, BaseException):

@@ -37,6 +37,8 @@ def mask_name(value: str | None) -> str:
 
 def mask_text(text: str) -> str:
     """Mask every ID-number-shaped and mobile-number-shaped run inside free text."""
+    if len(text) < 11:  # shorter than a mobile number (11 digits), the shorter of the two
+        return text
     text = ID_NUMBER_RE.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
     return PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
 

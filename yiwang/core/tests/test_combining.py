@@ -91,3 +91,17 @@ def test_a_batch_that_answers_the_wrong_number_of_results_is_an_error():
     combiner = Combiner(lambda items: [])
     with pytest.raises(RuntimeError, match="0 results for 1 items"):
         combiner.call(1)
+
+
+def test_after_batch_runs_once_per_batch_outside_the_lock_and_its_failure_is_not_the_callers():
+    seen = []
+    combiner = None
+
+    def after():
+        seen.append(combiner._combining.locked())
+        raise RuntimeError("sealing failed")
+
+    combiner = Combiner(lambda items: list(items), after_batch=after)
+    _hold_until_queued(combiner, 4, combiner.call)
+    assert combiner.call("x") == "x"
+    assert seen == [False, False]  # one batch of four, one of one; the lock was free each time
