@@ -363,6 +363,45 @@ def fill_from_bundle(case: Case, license, actor) -> None:
         material.save(update_fields=["status", "license_identifier", "license_use_ids"])
 
 
+def bundle_fallback(case: Case, *, why: str) -> list[str]:
+    """`case` ended without issuing its licences (denied, refused, withdrawn): the sibling cases of
+    the same application that were to receive one now need it from the applicant instead. Each such
+    material is marked missing and becomes pending in each live sibling case (as at tolerant
+    acceptance: that case cannot conclude before it arrives; the applicant uploads it on the case
+    page), and the applicant is told which case needs what. Returns the sibling case numbers."""
+    from yiwang.workflow.constants import InstanceState
+    from yiwang.workflow.models import Instance
+
+    if case.item_version is None:
+        return []
+    types = set(case.item_version.outputs.exclude(license_type=None).values_list("license_type__code", flat=True))
+    if not types:
+        return []
+    application = Application.objects.select_for_update(of=("self",)).get(pk=case.application_id)
+    materials = list(application.materials.filter(status=MaterialStatus.FROM_BUNDLE, license_type_code__in=types))
+    if not materials:
+        return []
+    siblings = {c.item_code: c for c in application.cases.exclude(pk=case.pk)}
+    instances = {i.subject_id: i for i in Instance.objects.filter(
+        subject_type=SUBJECT_TYPE, subject_id__in=[c.number for c in siblings.values()]).exclude(
+        state__in=[InstanceState.COMPLETED, InstanceState.TERMINATED])}
+    affected = []
+    for material in materials:
+        material.status = MaterialStatus.MISSING
+        material.save(update_fields=["status"])
+        for code in material.item_codes:
+            sibling = siblings.get(code)
+            instance = instances.get(sibling.number) if sibling else None
+            if instance is None:
+                continue
+            reason = _("“%(name)s”原应由本次申请中的“%(item)s”（%(number)s）签发，该办件%(why)s，请上传该材料。") % {
+                "name": material.name, "item": case.item_name, "number": case.number, "why": why}
+            workflow.materials_require(instance=instance, names=[material.name], reason=reason)
+            _notify(sibling, subject=_("请补齐材料"), body=reason)
+            affected.append(sibling.number)
+    return affected
+
+
 def _issue_outputs(case: Case, actor) -> list[str]:
     outputs = list(case.item_version.outputs.select_related("license_type__issuer")) if case.item_version else []
     names = []
@@ -406,6 +445,7 @@ def _on_completed(case, instance, task, data):
             _("你（单位）申请的“%(item)s”，经审查，不符合法定条件、标准，本机关决定不予许可。") % {"item": case.item_name}],
             items=[reasons] if reasons else [], items_heading=_("理由如下："), notes=_appeal_notes(case))
         _notify(case, subject=_("办件已办结"), body=_("不予许可。理由：%(reasons)s") % {"reasons": reasons})
+        bundle_fallback(case, why=_("不予许可"))
     elif outcome == Outcome.REFUSED:
         reasons = task.comment if task else ""
         _document(case, DocumentKind.REFUSAL, paragraphs=[
@@ -413,6 +453,7 @@ def _on_completed(case, instance, task, data):
                 "submitted": _date(case.submitted_at), "item": case.item_name}],
             items=[reasons] if reasons else [], items_heading=_("理由如下："), notes=_appeal_notes(case))
         _notify(case, subject=_("申请不予受理"), body=_("理由：%(reasons)s") % {"reasons": reasons})
+        bundle_fallback(case, why=_("不予受理"))
 
 
 def _on_stage_started(case, instance, task, data):
@@ -435,6 +476,7 @@ def _on_stage_started(case, instance, task, data):
 def _on_terminated(case, instance, task, data):
     case.status = CaseStatus.TERMINATED
     case.save(update_fields=["status"])
+    bundle_fallback(case, why=_("已终止"))
 
 
 _EVENTS = {

@@ -98,6 +98,7 @@ class EventName(models.TextChoices):
     SUPPLEMENT_REQUESTED = "supplement_requested", _("一次性告知补正")
     SUPPLEMENT_RECEIVED = "supplement_received", _("补正材料已收到")
     MATERIALS_RECEIVED = "materials_received", _("容缺材料已补齐")
+    MATERIALS_REQUIRED = "materials_required", _("需补齐材料")
     APPROVED = "approved", _("审查通过")
     DENIED = "denied", _("不予许可")
     OPINION = "opinion", _("并联意见")

@@ -625,6 +625,25 @@ def materials_receive(*, instance: Instance, names: list[str] | None = None, act
 
 
 @transaction.atomic
+def materials_require(*, instance: Instance, names: list[str], reason: str, actor=None) -> Instance:
+    """Materials a live case now lacks through no act of its own (a document another case of the same
+    application was to issue and did not): pending as at tolerant acceptance, due in
+    WORKFLOW_TOLERANT_DAYS working days; the case cannot conclude before they arrive."""
+    instance = _lock(instance)
+    if instance.state in (InstanceState.COMPLETED, InstanceState.TERMINATED):
+        raise Conflict(_("该办件已结束。"))
+    added = [n for n in names if n not in instance.pending_materials]
+    if not added:
+        return instance
+    instance.pending_materials = [*instance.pending_materials, *added]
+    instance.pending_materials_due = add_working_days(_today(), int(getattr(settings, "WORKFLOW_TOLERANT_DAYS", 5)))
+    instance.save(update_fields=["pending_materials", "pending_materials_due"])
+    _record(instance, EventName.MATERIALS_REQUIRED, actor=actor, comment=reason,
+            data={"missing": added, "due_on": instance.pending_materials_due.isoformat()})
+    return instance
+
+
+@transaction.atomic
 def instance_terminate(*, instance: Instance, reason: str, actor=None) -> Instance:
     """撤回 or 作废: end a live instance without a decision."""
     instance = _lock(instance)

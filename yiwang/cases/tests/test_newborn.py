@@ -223,3 +223,53 @@ def test_someone_elses_child_or_an_adult_is_refused_alike(citizen, newborn, othe
         messages.add(response.json()["error"]["fields"]["beneficiary"][0])
     assert len(messages) == 1  # no oracle for who exists or whose child it is
     assert not Application.objects.exists()
+
+
+def test_a_denied_birth_certificate_leaves_the_birth_registration_waiting_for_the_parents_upload(
+        citizen, newborn, id_card, household_register, processes, django_capture_on_commit_callbacks):
+    """The case that was to issue the birth certificate is denied: 出生登记, which was waiting for it,
+    now needs it from the parent (pending as at tolerant acceptance), tells him so, cannot conclude
+    before it arrives, and concludes once he has uploaded it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yiwang.notifications.models import InboxMessage
+    from yiwang.workflow.models import Instance
+
+    from .test_handling import actions, case_json
+
+    parent = api(citizen)
+    body = _apply(parent)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = parent.post(f"/api/v1/applications/{body['id']}/submit", HTTP_IDEMPOTENCY_KEY="newborn-deny")
+    numbers = {c["item"]: c["number"] for c in response.json()["cases"]}
+    certificate, registration = numbers["WJW-GG-0001"], numbers["GAJ-QR-0001"]
+    gaj, wjw = staff("GAJ"), staff("WJW")
+    _run(gaj, registration, "GAJ", ["accept", "approve"], django_capture_on_commit_callbacks)
+    assert Instance.objects.get(subject_id=registration).pending_materials == []
+
+    _run(wjw, certificate, "WJW", ["accept", "approve", "deny"], django_capture_on_commit_callbacks)
+    assert Case.objects.get(number=certificate).result == "denied"
+    assert not License.objects.filter(license_type__code="birth_medical_certificate").exists()
+    assert Application.objects.get(pk=body["id"]).materials.get(name="出生医学证明").status == "missing"
+    waiting = case_json(parent, registration)
+    assert waiting["pending"]["tolerant"] == ["出生医学证明"] and waiting["pending"]["tolerant_due"]
+    assert "materials_required" in actions(waiting)
+    # Every case that was to receive the certificate needs it now (出生登记, the vaccination
+    # certificate, medical insurance), each with a notice naming it; the social security card does not.
+    needing = {numbers[code] for code in ("GAJ-QR-0001", "WJW-GG-0002", "YBJ-GG-0001")}
+    for number in needing:
+        assert Instance.objects.get(subject_id=number).pending_materials == ["出生医学证明"]
+    assert Instance.objects.get(subject_id=numbers["RSJ-GG-0001"]).pending_materials == []
+    notices = InboxMessage.objects.filter(subject__startswith="请补齐材料", recipient_hash=citizen.id_number_hash)
+    assert {n.body.split("\n")[0].removeprefix("办件编号：") for n in notices} == needing
+    assert all(certificate in n.body and "不予许可" in n.body and "请上传" in n.body for n in notices)
+    # Not before the certificate arrives.
+    assert act(gaj, registration, "GAJ", "approve", django_capture_on_commit_callbacks).status_code == 409
+
+    with django_capture_on_commit_callbacks(execute=True):
+        supplied = parent.post(f"/api/v1/cases/{registration}/supplement", {
+            "出生医学证明": SimpleUploadedFile("c.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")},
+            format="multipart")
+    assert supplied.status_code == 200 and supplied.json()["pending"] == []
+    _run(gaj, registration, "GAJ", ["approve"], django_capture_on_commit_callbacks)
+    assert Case.objects.get(number=registration).result == "approved"
