@@ -102,6 +102,8 @@ class Instance(models.Model):
 
 # A department's work at hand (the others are history).
 LIVE_TASK_STATES = (TaskState.OPEN, TaskState.WAITING_SUPPLEMENT)
+# Warnings that put a task on the supervision lists (yellow and red cards).
+WARNED = (WarningState.YELLOW, WarningState.RED)
 
 
 class Task(models.Model):
@@ -131,14 +133,17 @@ class Task(models.Model):
         # of all states (?state=all: soonest due first without sorting every task the department ever
         # had), and of one item: for every state (item before state, so ?state=all&item= narrows to the
         # item too; no id and no INCLUDE, so that PostgreSQL deduplicates equal keys: 32 MB instead of
-        # 188 MB for 2.9 million tasks), and for the live ones with all the filters' columns (7 MB).
+        # 188 MB for 2.9 million tasks), and for the live ones with all the filters' columns (7 MB); and
+        # the yellow and red tasks of every state (?state=all&warning=red: few of all tasks, so small).
         # docs/benchmarks.md, "Cases: submit throughput and staff inbox".
         indexes = [models.Index(fields=["department", "state", "due_on", "id"], include=["warning"],
                                 name="workflow_task_inbox"),
                    models.Index(fields=["department", "due_on", "id"], name="workflow_task_department_due"),
                    models.Index(fields=["department", "item_code", "state", "due_on"], name="workflow_task_inbox_item"),
                    models.Index(fields=["department", "item_code", "due_on", "id"], include=["state", "warning"],
-                                condition=Q(state__in=LIVE_TASK_STATES), name="workflow_task_inbox_item_live")]
+                                condition=Q(state__in=LIVE_TASK_STATES), name="workflow_task_inbox_item_live"),
+                   models.Index(fields=["department", "warning", "due_on", "id"], include=["state"],
+                                condition=Q(warning__in=WARNED), name="workflow_task_warned")]
         verbose_name = _("待办任务")
         verbose_name_plural = _("待办任务")
 
