@@ -60,13 +60,13 @@ UPLOADS = {"GAJ-QR-0009": "居民身份证受理回执"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # Where the time goes: functions whose cumulative time the profile reports (name → label).
 BUCKETS = {
-    "license_use": "licence use (stamped copy, total)",
+    "license_uses_record": "licence uses (lock, insert, audit)",
     "license_pdf": "  stamped-copy PDF rendering",
-    "audit_record": "audit entries (insert; chain lock + hash while chained in the submit)",
+    "audit_batch": "audit entries (one insert per batch)",
     "audit_seal": "audit sealing after commit (chain lock + hash)",
-    "case_number_next": "case numbering (counter row)",
-    "_submit_errors": "validation (fields, materials, licences)",
-    "instance_start": "workflow instance + first task",
+    "case_numbers_next": "case numbering (counter row)",
+    "_check": "validation (fields, materials, licences)",
+    "instances_start": "workflow instances + first tasks + events",
     "process_for_item": "  process definition look-up",
     "decrypt": "field decryption",
     "encrypt": "field encryption",
@@ -464,8 +464,10 @@ def main():
     parser.add_argument("--concurrency", default="1,4,2x8",
                         help="client processes for the direct runs; PxT: P processes of T threads each")
     parser.add_argument("--http-clients", type=int, default=4, help="0 skips the HTTP runs")
-    parser.add_argument("--http-threads", default="1,8",
+    parser.add_argument("--http-threads", default="1,16",
                         help="gunicorn threads per worker for the HTTP runs (gthread above 1), one run each")
+    parser.add_argument("--http-clients-threaded", type=int, default=32,
+                        help="clients for the runs with threaded workers (enough to keep the threads busy)")
     parser.add_argument("--what-if", default="seal_deferred",
                         help="patches of bench/what_if.py, added one by one and measured at the highest "
                              "concurrency, over HTTP and in the profile ('' for none)")
@@ -529,7 +531,7 @@ def main():
         runs.append(run_direct(take(args.submits), warmup, clients, base + extra, threads))
         print(runs[-1], flush=True)
     for threads, extra in http:
-        clients = args.http_clients * threads  # enough clients to keep every thread busy
+        clients = args.http_clients if threads == 1 else args.http_clients_threaded
         runs.append(run_http(env, take(args.submits), take(warm_each * 4), clients, base + extra, threads))
         print(runs[-1], flush=True)
     results["runs"] = runs

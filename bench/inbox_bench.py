@@ -15,7 +15,7 @@
    with the most open tasks and of the median one; wrk (1 thread, --connections) on the first page
    of `GET /api/v1/tasks?state=open` (default page size) for both; for the busiest also with
    `&warning=red`, `&item=` its rarest and its commonest open item (the latter with `&warning=red`
-   too), `?state=all` (first page and page 500, the last one under the count cap),
+   too), `?state=all` (first page and page 500, the last one under the count cap, and `&warning=red`),
    `?state=completed` and `?state=all&item=<the rarest>` (skip: --target-only); then /api/v1/ping
    as the ceiling.
 4. EXPLAIN (ANALYZE, BUFFERS) of the SQL the view runs for the busiest department.
@@ -413,6 +413,7 @@ def main():
                     (big_label, big, f"{inbox}&item={common}"),
                     (big_label, big, f"{inbox}&item={common}&warning=red"),
                     (big_label, big, "/api/v1/tasks?state=all"),
+                    (big_label, big, "/api/v1/tasks?state=all&warning=red"),
                     (big_label, big, "/api/v1/tasks?state=all&page=500"),
                     (big_label, big, "/api/v1/tasks?state=completed"),
                     (big_label, big, f"/api/v1/tasks?state=all&item={rare}")]

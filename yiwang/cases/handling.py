@@ -19,6 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from yiwang.identity.selectors import active_memberships, staff_department_code, subject_index
 from yiwang.licenses.constants import HOLDER_LEGAL
@@ -445,7 +446,7 @@ def _on_completed(case, instance, task, data):
             _("你（单位）申请的“%(item)s”，经审查，不符合法定条件、标准，本机关决定不予许可。") % {"item": case.item_name}],
             items=[reasons] if reasons else [], items_heading=_("理由如下："), notes=_appeal_notes(case))
         _notify(case, subject=_("办件已办结"), body=_("不予许可。理由：%(reasons)s") % {"reasons": reasons})
-        bundle_fallback(case, why=_("不予许可"))
+        bundle_fallback(case, why=pgettext("a case that", "不予许可"))
     elif outcome == Outcome.REFUSED:
         reasons = task.comment if task else ""
         _document(case, DocumentKind.REFUSAL, paragraphs=[
@@ -453,7 +454,7 @@ def _on_completed(case, instance, task, data):
                 "submitted": _date(case.submitted_at), "item": case.item_name}],
             items=[reasons] if reasons else [], items_heading=_("理由如下："), notes=_appeal_notes(case))
         _notify(case, subject=_("申请不予受理"), body=_("理由：%(reasons)s") % {"reasons": reasons})
-        bundle_fallback(case, why=_("不予受理"))
+        bundle_fallback(case, why=pgettext("a case that", "不予受理"))
 
 
 def _on_stage_started(case, instance, task, data):
@@ -476,7 +477,7 @@ def _on_stage_started(case, instance, task, data):
 def _on_terminated(case, instance, task, data):
     case.status = CaseStatus.TERMINATED
     case.save(update_fields=["status"])
-    bundle_fallback(case, why=_("已终止"))
+    bundle_fallback(case, why=pgettext("a case that", "已终止"))
 
 
 _EVENTS = {

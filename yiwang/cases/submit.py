@@ -15,13 +15,13 @@ single-submit path is this code with one request."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yiwang.audit.services import (
@@ -66,6 +66,8 @@ class SubmitRequest:
     key: str = ""
     endpoint: str = ""
     delivery: tuple[str, str] | None = None  # (delivery, address), already cleaned
+    # The caller's language: another thread may run the batch, and its messages are the caller's.
+    language: str = field(default_factory=translation.get_language)
 
 
 class _WriteRefused(Exception):
@@ -147,32 +149,39 @@ def _submit_batch(requests: list[SubmitRequest]) -> list[SubmitResult | Exceptio
     records = _used_keys(requests)
     taken, first_with_key = {}, {}
     for i, request in enumerate(requests):
-        application = drafts.get(request.application.pk)
-        if request.key:
-            if (request.user.pk, request.key) in records:
-                results[i] = _replay(records[(request.user.pk, request.key)], request.endpoint)
-                continue
-            if (request.user.pk, request.key) in first_with_key:  # a repeat within this batch
-                results[i] = first_with_key[(request.user.pk, request.key)]
-                continue
-            first_with_key[(request.user.pk, request.key)] = i
-        if application is None:
-            results[i] = Application.DoesNotExist("application not found")
-        elif application.status != ApplicationStatus.DRAFT or application.pk in taken:
-            results[i] = Conflict(_("该申报已提交，不能重复提交。"))
-        else:
-            taken[application.pk] = i
+        with translation.override(request.language):
+            _admit(i, request, drafts, records, taken, first_with_key, results)
     checked = _check(requests, drafts, taken, results)
     if checked:
         _write(requests, checked, results)
     for i, result in enumerate(results):
         if isinstance(result, int):  # the answer of the earlier request with this key
             earlier = results[result]
-            results[i] = (SubmitResult(earlier.status, earlier.body, replayed=True)
-                          if isinstance(earlier, SubmitResult) and requests[result].endpoint == requests[i].endpoint
-                          else Conflict(_("该幂等键已用于其他请求。")) if isinstance(earlier, SubmitResult)
-                          else earlier)
+            with translation.override(requests[i].language):
+                results[i] = (SubmitResult(earlier.status, earlier.body, replayed=True)
+                              if isinstance(earlier, SubmitResult) and requests[result].endpoint == requests[i].endpoint
+                              else Conflict(_("该幂等键已用于其他请求。")) if isinstance(earlier, SubmitResult)
+                              else earlier)
     return results
+
+
+def _admit(i, request, drafts, records, taken, first_with_key, results) -> None:
+    """Replay, conflict, or a place in the batch (taken: application pk → request index)."""
+    application = drafts.get(request.application.pk)
+    if request.key:
+        if (request.user.pk, request.key) in records:
+            results[i] = _replay(records[(request.user.pk, request.key)], request.endpoint)
+            return
+        if (request.user.pk, request.key) in first_with_key:  # a repeat within this batch
+            results[i] = first_with_key[(request.user.pk, request.key)]
+            return
+        first_with_key[(request.user.pk, request.key)] = i
+    if application is None:
+        results[i] = Application.DoesNotExist("application not found")
+    elif application.status != ApplicationStatus.DRAFT or application.pk in taken:
+        results[i] = Conflict(_("该申报已提交，不能重复提交。"))
+    else:
+        taken[application.pk] = i
 
 
 def _lock_drafts(requests: list[SubmitRequest]) -> dict[int, Application]:
@@ -233,27 +242,33 @@ def _check(requests, drafts, taken: dict[int, int], results: list) -> list[_Chec
     valid = selectors.valid_licenses_of_many(wanted) if wanted else {}
     checked = []
     for pk, i in taken.items():
-        application = drafts[pk]
-        errors = joint_form.missing_fields(application.form, application.values)
-        missing, licenses = [], {}
-        for m in materials[pk]:
-            if m.status == MaterialStatus.HELD_BY_GOVERNMENT:
-                holder_id = application.submitted_by_id if m.of_proxy else application.applicant_id
-                license = valid.get(holder_id, {}).get(m.license_type_code)
-                if license is not None and license.identifier == m.license_identifier:
-                    licenses[m.pk] = license
-                else:
-                    missing.append(_("“%(name)s”所用的电子证照已失效，请上传该材料。") % {"name": m.name})
-            elif (m.required and m.status not in PROVIDED_WITHOUT_UPLOAD
-                  and not (m.status == MaterialStatus.UPLOADED and m.scan_status == ScanStatus.CLEAN)):
-                missing.append(_("请上传“%(name)s”。") % {"name": m.name})
-        if missing:
-            errors["materials"] = missing
+        with translation.override(requests[i].language):
+            errors, licenses = _errors(drafts[pk], materials[pk], valid)
         if errors:
             results[i] = ValidationError(errors)
         else:
-            checked.append(_Checked(i, application, materials[pk], licenses))
+            checked.append(_Checked(i, drafts[pk], materials[pk], licenses))
     return sorted(checked, key=lambda c: c.index)
+
+
+def _errors(application, materials, valid) -> tuple[dict, dict]:
+    """(field errors listing everything missing at once, held licences by material pk)."""
+    errors = joint_form.missing_fields(application.form, application.values)
+    missing, licenses = [], {}
+    for m in materials:
+        if m.status == MaterialStatus.HELD_BY_GOVERNMENT:
+            holder_id = application.submitted_by_id if m.of_proxy else application.applicant_id
+            license = valid.get(holder_id, {}).get(m.license_type_code)
+            if license is not None and license.identifier == m.license_identifier:
+                licenses[m.pk] = license
+            else:
+                missing.append(_("“%(name)s”所用的电子证照已失效，请上传该材料。") % {"name": m.name})
+        elif (m.required and m.status not in PROVIDED_WITHOUT_UPLOAD
+              and not (m.status == MaterialStatus.UPLOADED and m.scan_status == ScanStatus.CLEAN)):
+            missing.append(_("请上传“%(name)s”。") % {"name": m.name})
+    if missing:
+        errors["materials"] = missing
+    return errors, licenses
 
 
 def _write(requests, checked: list[_Checked], results: list) -> None:
@@ -323,20 +338,23 @@ def _use_licenses(requests, checked: list[_Checked], cases_of: list[list[Case]])
         principal = application.applicant if user.pk != application.applicant_id else None
         for material in (m for m in c.materials if m.pk in c.licenses):
             material.license_use_ids = []
+            with translation.override(requests[c.index].language):
+                purpose = _("申请材料：%(name)s") % {"name": material.name}
             for case in cases:
                 if case.item_code in material.item_codes:
                     uses.append(LicenseUseRequest(
                         license=c.licenses[material.pk], item_code=case.item_code, item_name=case.item_name,
-                        case_number=case.number, purpose=_("申请材料：%(name)s") % {"name": material.name},
-                        used_by=user, on_behalf_of=None if material.of_proxy else principal))
+                        case_number=case.number, purpose=purpose, used_by=user,
+                        on_behalf_of=None if material.of_proxy else principal))
                     owners.append((n, material))
     if not uses:
         return
     used = []
     for (n, material), result in zip(owners, license_uses_record(uses), strict=True):
         if isinstance(result, Exception):
-            raise _WriteRefused(checked[n].index, {"materials": [
-                _("“%(name)s”所用的电子证照不能使用，请上传该材料。") % {"name": material.name}]})
+            with translation.override(requests[checked[n].index].language):
+                raise _WriteRefused(checked[n].index, {"materials": [
+                    _("“%(name)s”所用的电子证照不能使用，请上传该材料。") % {"name": material.name}]})
         material.license_use_ids.append(result.pk)
         if not used or used[-1] is not material:
             used.append(material)

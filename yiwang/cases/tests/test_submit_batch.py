@@ -118,3 +118,21 @@ def submitting_budget() -> int:
     from .test_submit_path import MAX_QUERIES
 
     return MAX_QUERIES
+
+
+def test_each_submit_of_a_batch_gets_its_messages_in_its_own_language(citizen, id_card, other_citizen,
+                                                                     other_id_card):
+    """Another thread may run the batch: the errors are in the language of whoever submitted."""
+    from django.utils import translation
+
+    mine = _ready(citizen, data={"print_range": "近一年"})
+    theirs = _ready(other_citizen, data={"print_range": "近一年"})
+    with translation.override("en"):
+        english = submitting.SubmitRequest(user=other_citizen, application=theirs)
+        expected_en = translation.gettext("此项为必填项。")
+    with translation.override("zh-hans"):
+        chinese = submitting.SubmitRequest(user=citizen, application=mine)
+        results = submitting.submit_many([chinese, english])
+    assert expected_en != "此项为必填项。"
+    assert results[0].message_dict["apply_reason"] == ["此项为必填项。"]
+    assert results[1].message_dict["apply_reason"] == [expected_en]
