@@ -1,8 +1,9 @@
 """Submit throughput: ready drafts submitted by concurrent clients, against pgbench on the same server.
 
-    uv run python bench/cases_bench.py [--persons 600] [--submits 200] [--concurrency 1,2,4]
+    uv run python bench/cases_bench.py [--persons 600] [--submits 200] [--concurrency 1,4,2x8]
 
-1. pgbench baseline (`-i -s 10`, then `-c 4 -j 2 -T 30`, the default TPC-B-like script).
+1. pgbench baselines (`-i -s 10`, then the default TPC-B-like script for --pgbench-seconds with
+   `-c 4 -j 2`, and with one client as pgbench runs without options).
 2. A fresh database yiwang_bench_cases (BENCH_DATABASE_URL's server) with `load_demo`, then
    --persons synthetic applicants: accounts of registry persons, each holding a resident ID card
    and a household register licence (license_issue, as the issuing departments would).
@@ -12,10 +13,13 @@
      GAJ-GG-0011 户籍类证明开具     2 typed fields, ID card + household register (2 licence uses)
      GAJ-QR-0009 临时居民身份证申领  all fields prefilled, 1 upload + household register (1 use)
 4. Submits per second with N client processes calling services.application_submit directly (each
-   with its own connection, applicants split between them), then through gunicorn (2 workers,
-   production settings) with --http-clients clients POSTing /api/v1/applications/{id}/submit with
-   a bearer token and an Idempotency-Key; then a cProfile of --profile submits in one process
-   (and how long each holds the audit chain lock). A deadlocked submit is retried with its key.
+   with its own connection, applicants split between them; `PxT`: P processes of T threads, whose
+   concurrent submits the process's combiner writes in batches, with the mean batch size and the
+   machine's CPU per submit), then through gunicorn (2 workers, production settings; sync, and
+   with --http-threads threads) with clients POSTing /api/v1/applications/{id}/submit with a
+   bearer token and an Idempotency-Key; then a cProfile of --profile submits in one process (and
+   how long each holds the audit chain lock), and the cost of a submit inside batches of
+   --batch-sizes (submit_many called directly). A deadlocked submit is retried with its key.
 5. The same with the patches of bench/what_if.py (--what-if), added one by one: at the highest
    concurrency, over HTTP and in the profile, to measure a change before its owner makes it.
 Prints Markdown tables and writes bench/results/cases.json. Drops its databases unless --keep-db.
@@ -447,6 +451,45 @@ def profile(drafts: list[int], patches: list[str]) -> dict:
             "top": text.getvalue()}
 
 
+def batch_cost(drafts: list[int], size: int) -> dict:
+    """What a submit costs inside a batch of `size` (cases/submit.submit_many called directly, no
+    threads): wall time, CPU of the client and of its PostgreSQL backend, and statements, per submit."""
+    from django.db import connection
+
+    from yiwang.cases import submit as submitting
+    from yiwang.cases.models import Application
+
+    def run(ids):
+        applications = Application.objects.select_related("applicant", "submitted_by").filter(pk__in=ids)
+        results = submitting.submit_many([submitting.SubmitRequest(
+            user=a.submitted_by, application=a, key=uuid.uuid4().hex,
+            endpoint=f"POST /api/v1/applications/{a.pk}/submit") for a in applications])
+        if any(not isinstance(r, submitting.SubmitResult) or r.status != 201 for r in results):
+            raise RuntimeError(results)
+
+    run(drafts[:size])  # warm-up
+    batches = [drafts[i:i + size] for i in range(size, len(drafts) - size + 1, size)]
+    statements = [0]
+
+    def watch(execute, sql, params, many, context):
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    cpu, pg, t0 = time.process_time(), _backend_cpu_seconds(backend), time.perf_counter()
+    with connection.execute_wrapper(watch):
+        for ids in batches:
+            run(ids)
+    n = sum(len(b) for b in batches)
+    wall, cpu, pg_end = time.perf_counter() - t0, time.process_time() - cpu, _backend_cpu_seconds(backend)
+    return {"batch": size, "submits": n, "ms_per_submit": round(wall * 1000 / n, 2),
+            "cpu_ms_per_submit": {"client": round(cpu * 1000 / n, 2),
+                                  "postgres": round((pg_end - pg) * 1000 / n, 2) if pg is not None else None},
+            "statements_per_submit": round(statements[0] / n, 2)}
+
+
 # --- main ------------------------------------------------------------------------------------------------
 
 def probe_wiring(application_id: int) -> bool:
@@ -472,6 +515,8 @@ def main():
                         help="patches of bench/what_if.py, added one by one and measured at the highest "
                              "concurrency, over HTTP and in the profile ('' for none)")
     parser.add_argument("--profile", type=int, default=100, help="submits profiled in one process (0: none)")
+    parser.add_argument("--batch-sizes", default="1,4,16,32",
+                        help="cost of a submit inside batches of these sizes, 200 submits each ('' for none)")
     parser.add_argument("--pgbench-seconds", type=int, default=30, help="0 skips pgbench")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
@@ -507,7 +552,9 @@ def main():
     http = [(t, v) for v in ([variants[0], variants[-1]] if what_if else [variants[0]]) for t in http_threads]
     http = http if args.http_clients else []
     warm_each = 2  # warm-up submits per client process
+    batch_sizes = [int(n) for n in args.batch_sizes.split(",") if n]
     needed = ((len(settings) + len(http)) * args.submits + args.profile * len(variants) + 1
+              + sum(200 + 2 * n for n in batch_sizes)
               + warm_each * (sum(p * t for (p, t), _v in settings) + 4 * len(http)))
     rounds = -(-needed // (len(ITEMS) * len(users)))
     started = time.perf_counter()
@@ -539,6 +586,8 @@ def main():
         # Each in a fresh process, so the patches of one do not leak into the next.
         results["profiles"] = [_in_child(profile, [a for a, _u in take(args.profile)], base + extra)
                                for extra in variants]
+    results["batches"] = [_in_child(batch_cost, [a for a, _u in take(200 + 2 * size)], size)
+                          for size in batch_sizes]
 
     from django.db.models import Count
 
@@ -608,6 +657,13 @@ def report(results: dict) -> None:
               f"{p['ms_per_submit_profiled']} ms/submit, of which:")
         for label, ms in p["buckets_ms"].items():
             print(f"  {label}: {ms} ms")
+    if results.get("batches"):
+        print("\n| batch size | ms/submit | CPU ms/submit, client + PostgreSQL | statements/submit |")
+        print("|---|---|---|---|")
+        for b in results["batches"]:
+            cpu = b["cpu_ms_per_submit"]
+            print(f"| {b['batch']} | {b['ms_per_submit']} | {cpu['client']} + {cpu['postgres']} "
+                  f"| {b['statements_per_submit']} |")
     print(f"\nworkflow: {results['workflow_wiring']}; rows: {results['rows']}")
 
 
