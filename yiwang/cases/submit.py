@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -209,10 +208,8 @@ def _used_keys(requests: list[SubmitRequest]) -> dict[tuple[int, str], Idempoten
     pairs = {(r.user.pk, r.key) for r in requests if r.key}
     if not pairs:
         return {}
-    q = Q()
-    for user_id, key in pairs:
-        q |= Q(user_id=user_id, key=key)
-    return {(r.user_id, r.key): r for r in IdempotencyRecord.objects.filter(q)}
+    rows = IdempotencyRecord.objects.filter(user_id__in={u for u, _k in pairs}, key__in={k for _u, k in pairs})
+    return {(r.user_id, r.key): r for r in rows if (r.user_id, r.key) in pairs}
 
 
 @dataclass
