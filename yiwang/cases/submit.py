@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -67,6 +67,10 @@ class SubmitRequest:
     delivery: tuple[str, str] | None = None  # (delivery, address), already cleaned
     # The caller's language: another thread may run the batch, and its messages are the caller's.
     language: str = field(default_factory=translation.get_language)
+
+
+# PostgreSQL's deadlock_detected and serialization_failure.
+RETRY_ALONE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 class _WriteRefused(Exception):
@@ -122,6 +126,11 @@ def submit_many(requests: list[SubmitRequest]) -> list[SubmitResult | Exception]
     except IntegrityError as exc:
         if len(requests) == 1:
             return [exc]
+    except OperationalError as exc:
+        # A deadlock or serialisation failure of a batch would fail every caller in it: run them alone
+        # (one of them may meet it again, as a lone submit always could).
+        if len(requests) == 1 or getattr(exc.__cause__, "sqlstate", None) not in RETRY_ALONE_SQLSTATES:
+            raise
     return [submit_many([request])[0] for request in requests]
 
 

@@ -3,6 +3,7 @@ and a batch costs the statements of about one submit."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 
 from yiwang.audit.models import AuditEntry
 from yiwang.cases import services
@@ -136,3 +137,38 @@ def test_each_submit_of_a_batch_gets_its_messages_in_its_own_language(citizen, i
     assert expected_en != "此项为必填项。"
     assert results[0].message_dict["apply_reason"] == ["此项为必填项。"]
     assert results[1].message_dict["apply_reason"] == [expected_en]
+
+
+class _PostgresError(Exception):
+    def __init__(self, sqlstate):
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def _fail_first_numbering(monkeypatch, sqlstate):
+    numbering, calls = submitting.case_numbers_next, {"n": 0}
+
+    def fail_once(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("deadlock detected") from _PostgresError(sqlstate)
+        return numbering(**kwargs)
+
+    monkeypatch.setattr(submitting, "case_numbers_next", fail_once)
+
+
+def test_a_deadlocked_batch_runs_each_submit_alone(citizen, id_card, other_citizen, other_id_card, monkeypatch):
+    _fail_first_numbering(monkeypatch, "40P01")
+    mine, theirs = _ready(citizen), _ready(other_citizen)
+    results = submitting.submit_many([_request(citizen, mine), _request(other_citizen, theirs)])
+    assert [r.status for r in results] == [201, 201]
+    assert Case.objects.count() == 2 and LicenseUse.objects.count() == 2
+
+
+def test_other_database_errors_of_a_batch_reach_its_callers(citizen, id_card, other_citizen, other_id_card,
+                                                            monkeypatch):
+    _fail_first_numbering(monkeypatch, "53300")  # too_many_connections: running alone would not help
+    mine, theirs = _ready(citizen), _ready(other_citizen)
+    with pytest.raises(OperationalError):
+        submitting.submit_many([_request(citizen, mine), _request(other_citizen, theirs)])
+    assert not Case.objects.exists()
