@@ -34,6 +34,18 @@ def admin_client(client, admin_user):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # LocaleMiddleware activates a request's language in the test's thread and nothing deactivates it:
+    # an earlier test's English request must not turn this test's messages English.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _calendar_cache_clear():
     # The working-day calendar caches per process; a test that edits days must not leak into others.
     from yiwang.core.calendar import calendar_cache_clear
