@@ -31,7 +31,8 @@ from .chain import GENESIS, entry_hash, row_hash
 from .models import AuditEntry
 from .selectors import CONTENT_FIELDS, VerifyResult, audit_anchor, audit_pending, audit_verify, content_rows
 
-__all__ = ["audit_record", "audit_batch", "audit_seal", "audit_seal_deferred", "audit_verify", "audit_anchor", "audit_pending", "VerifyResult"]
+__all__ = ["audit_record", "audit_batch", "audit_seal", "audit_seal_deferred", "audit_verify", "audit_anchor",
+           "audit_pending", "VerifyResult"]
 
 # One sealer at a time on PostgreSQL; SQLite serialises write transactions itself (BEGIN IMMEDIATE).
 _CHAIN_LOCK_KEY = 0x59574155  # "YWAU"
