@@ -492,14 +492,6 @@ def batch_cost(drafts: list[int], size: int) -> dict:
 
 # --- main ------------------------------------------------------------------------------------------------
 
-def probe_wiring(application_id: int) -> bool:
-    """True when the submit did not start a workflow instance (the seam is still a no-op)."""
-    from yiwang.workflow.models import Instance
-
-    numbers = [c["number"] for c in _submit_one(application_id)["cases"]]
-    return not Instance.objects.filter(subject_id__in=numbers).exists()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--persons", type=int, default=600, help="synthetic applicants (3 drafts each a round)")
@@ -553,7 +545,7 @@ def main():
     http = http if args.http_clients else []
     warm_each = 2  # warm-up submits per client process
     batch_sizes = [int(n) for n in args.batch_sizes.split(",") if n]
-    needed = ((len(settings) + len(http)) * args.submits + args.profile * len(variants) + 1
+    needed = ((len(settings) + len(http)) * args.submits + args.profile * len(variants)
               + sum(200 + 2 * n for n in batch_sizes)
               + warm_each * (sum(p * t for (p, t), _v in settings) + 4 * len(http)))
     rounds = -(-needed // (len(ITEMS) * len(users)))
@@ -563,9 +555,6 @@ def main():
     results["drafts"] = {"count": len(drafts), "per_second_2_processes": round(drafts_per_second, 1)}
 
     pool = list(drafts)
-    base = ["workflow"] if probe_wiring(pool.pop(0)[0]) else []
-    results["workflow_wiring"] = ("bench stand-in (what_if.py: cases/integration.py is a no-op)" if base
-                                  else "cases/integration.py")
 
     def take(n):
         batch = pool[:n]
@@ -575,16 +564,16 @@ def main():
     runs = []
     for (clients, threads), extra in settings:
         warmup = [a for a, _u in take(warm_each * clients * threads)]
-        runs.append(run_direct(take(args.submits), warmup, clients, base + extra, threads))
+        runs.append(run_direct(take(args.submits), warmup, clients, extra, threads))
         print(runs[-1], flush=True)
     for threads, extra in http:
         clients = args.http_clients if threads == 1 else args.http_clients_threaded
-        runs.append(run_http(env, take(args.submits), take(warm_each * 4), clients, base + extra, threads))
+        runs.append(run_http(env, take(args.submits), take(warm_each * 4), clients, extra, threads))
         print(runs[-1], flush=True)
     results["runs"] = runs
     if args.profile:
         # Each in a fresh process, so the patches of one do not leak into the next.
-        results["profiles"] = [_in_child(profile, [a for a, _u in take(args.profile)], base + extra)
+        results["profiles"] = [_in_child(profile, [a for a, _u in take(args.profile)], extra)
                                for extra in variants]
     results["batches"] = [_in_child(batch_cost, [a for a, _u in take(200 + 2 * size)], size)
                           for size in batch_sizes]
@@ -664,7 +653,7 @@ def report(results: dict) -> None:
             cpu = b["cpu_ms_per_submit"]
             print(f"| {b['batch']} | {b['ms_per_submit']} | {cpu['client']} + {cpu['postgres']} "
                   f"| {b['statements_per_submit']} |")
-    print(f"\nworkflow: {results['workflow_wiring']}; rows: {results['rows']}")
+    print(f"\nrows: {results['rows']}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,6 @@
 """Patches the submit benchmark can apply, each named in its results, to measure a change before it
 is made in the owning app:
 
-- `workflow`: a stand-in for the cases → workflow seam while yiwang/cases/integration.py is still a
-  no-op, so a submit pays for what it will cost: the item's process definition, a workflow instance,
-  its first task, the timeline event and their audit entries. Applied only when a probe submit shows
-  that no instance was started.
 - `license_lock`: licenses.services.license_use locks the licence row only (`of=("self",)`), as
   cases.services._locked_draft does, instead of the licence and every row it joins (licence type,
   issuing department, signing key).
@@ -19,21 +15,6 @@ is made in the owning app:
 """
 
 import os
-
-SUBJECT_TYPE = "case"
-
-
-def _start_workflow(case):
-    from yiwang.workflow.services import instance_start, process_for_item
-
-    instance_start(definition=process_for_item(case.item_code), subject_type=SUBJECT_TYPE,
-                   subject_id=case.number, title=case.item_name)
-
-
-def _workflow() -> None:
-    from yiwang.cases import integration
-
-    integration.case_start_workflow = _start_workflow
 
 
 def _license_lock() -> None:
@@ -66,7 +47,7 @@ def _seal_deferred() -> None:
     services._seal_after_commit = lambda: None
 
 
-PATCHES = {"workflow": _workflow, "license_lock": _license_lock, "stamp_deferred": _stamp_deferred,
+PATCHES = {"license_lock": _license_lock, "stamp_deferred": _stamp_deferred,
            "seal_deferred": _seal_deferred}
 
 

@@ -48,16 +48,11 @@ def window_process(item_code: str, department: str, *, immediate: bool):
         return ProcessDefinition.objects.get(key=key, active=True)
 
 
-def case_start_workflow(case):
-    """Start the handling of a new case (pre-review task in the department's inbox, or the window's
-    for a window case). Called once per case inside the submit transaction, so a failure rolls the
-    submission back."""
-    return cases_start_workflow([case])[0]
-
-
 def cases_start_workflow(cases) -> list:
-    """case_start_workflow for the cases of a batch of submits, in a few statements: each item's
-    definition read once, all instances, tasks and events written together."""
+    """Start the handling of new cases (pre-review task in the department's inbox, or the window's for
+    a window case), inside the submit transaction, so a failure rolls the submission back. For a
+    batch of submits in a few statements: each item's definition read once, all instances, tasks and
+    events written together."""
     definitions, starts = {}, []
     for case in cases:
         department = staff_department_code(case.submitted_by) if case.is_window else None

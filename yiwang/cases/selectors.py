@@ -35,20 +35,16 @@ def _newest_valid_by_type(rows, type_codes) -> dict:
     return out
 
 
-def valid_licenses_by_type(user, type_codes, *, face_values: bool = True) -> dict:
-    """licence type code → the user's newest valid, unexpired licence of that type. face_values=False
-    leaves out (and does not decrypt) the holder code and the 照面 values: enough to check and use
-    the licence (the submit), not to read from it (prefill)."""
-    rows = licenses_of(user)
-    if not face_values:
-        rows = rows.select_related(None).select_related("license_type").defer("holder_code", "fields_data")
-    return _newest_valid_by_type(rows, type_codes)
+def valid_licenses_by_type(user, type_codes) -> dict:
+    """licence type code → the user's newest valid, unexpired licence of that type."""
+    return _newest_valid_by_type(licenses_of(user), type_codes)
 
 
 def valid_licenses_of_many(wanted: dict) -> dict[int, dict]:
-    """valid_licenses_by_type(user, types, face_values=False) for several users in one read of their
-    memberships and one of their licences: {user pk: {type code: licence}} for wanted = {user pk:
-    (user, type codes)}."""
+    """valid_licenses_by_type for several users in one read of their memberships and one of their
+    licences: {user pk: {type code: licence}} for wanted = {user pk: (user, type codes)}. Without the
+    holder code and the 照面 values (not decrypted): enough to check and use the licences (the
+    submit), not to read from them (prefill)."""
     from yiwang.identity.selectors import own_subject_hashes_many
 
     out = {pk: {} for pk in wanted}

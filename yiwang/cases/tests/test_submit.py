@@ -206,10 +206,10 @@ def _pdf_streams(pdf: bytes) -> bytes:
 
 def test_case_numbers_are_sequential_per_item_and_day():
     day = dt.date(2026, 10, 8)
-    numbers = [submitting.case_number_next(item_code="X-1", day=day) for _ in range(3)]
+    numbers = [submitting.case_numbers_next(item_code="X-1", day=day)[0] for _ in range(3)]
     assert numbers == ["X-1-20261008-00001", "X-1-20261008-00002", "X-1-20261008-00003"]
-    assert submitting.case_number_next(item_code="X-2", day=day) == "X-2-20261008-00001"
-    assert submitting.case_number_next(item_code="X-1", day=day + dt.timedelta(days=1)) == "X-1-20261009-00001"
+    assert submitting.case_numbers_next(item_code="X-2", day=day)[0] == "X-2-20261008-00001"
+    assert submitting.case_numbers_next(item_code="X-1", day=day + dt.timedelta(days=1))[0] == "X-1-20261009-00001"
 
 
 def test_idempotency_records_are_purged_after_the_window(citizen):
