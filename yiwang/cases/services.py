@@ -41,7 +41,7 @@ from .models import (
 )
 from .naming import display_name, on_behalf_label
 from .scanning import get_scanner
-from .submit import Conflict, SubmitRequest, SubmitResult, submit
+from .submit import Conflict, SubmitRequest, SubmitResult, replayed, submit
 
 __all__ = ["Conflict", "SubmitResult"]  # raised and returned here, defined with the submit
 
@@ -329,9 +329,10 @@ def application_submit(*, user, application: Application, idempotency_key: str =
         record = IdempotencyRecord.objects.filter(user=user, key=key).first() if key else None
         if record is None:
             raise
-        if record.endpoint != endpoint:
-            raise Conflict(_("该幂等键已用于其他请求。")) from None
-        return SubmitResult(record.response_status, record.response_body, replayed=True)
+        answer = replayed(record, endpoint)
+        if isinstance(answer, Conflict):
+            raise answer from None
+        return answer
 
 
 @transaction.atomic

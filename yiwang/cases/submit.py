@@ -97,10 +97,6 @@ def case_numbers_next(*, item_code: str, day: dt.date, count: int = 1) -> list[s
     return [f"{item_code}-{day:%Y%m%d}-{serial:0{SERIAL_DIGITS}d}" for serial in range(last - count + 1, last + 1)]
 
 
-def case_number_next(*, item_code: str, day: dt.date) -> str:
-    return case_numbers_next(item_code=item_code, day=day)[0]
-
-
 def _counter_add(item_code: str, day: dt.date, count: int) -> int | None:
     # One statement (the UPDATE locks the row as SELECT ... FOR UPDATE did); None: no row yet.
     table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
@@ -134,7 +130,8 @@ def submit_many(requests: list[SubmitRequest]) -> list[SubmitResult | Exception]
     return [submit_many([request])[0] for request in requests]
 
 
-def _replay(record: IdempotencyRecord, endpoint: str) -> SubmitResult | Conflict:
+def replayed(record: IdempotencyRecord, endpoint: str) -> SubmitResult | Conflict:
+    """The first answer to this key, or a Conflict when the key was used for another request."""
     if record.endpoint != endpoint:
         return Conflict(_("该幂等键已用于其他请求。"))
     return SubmitResult(record.response_status, record.response_body, replayed=True)
@@ -178,7 +175,7 @@ def _admit(i, request, drafts, records, taken, first_with_key, results) -> None:
     application = drafts.get(request.application.pk)
     if request.key:
         if (request.user.pk, request.key) in records:
-            results[i] = _replay(records[(request.user.pk, request.key)], request.endpoint)
+            results[i] = replayed(records[(request.user.pk, request.key)], request.endpoint)
             return
         if (request.user.pk, request.key) in first_with_key:  # a repeat within this batch
             results[i] = first_with_key[(request.user.pk, request.key)]
@@ -290,10 +287,7 @@ def _write(requests, checked: list[_Checked], results: list) -> None:
                   application.delivery_address)
         if request.delivery:
             application.delivery, application.delivery_address = request.delivery
-        application.channel = _channel(application, request.user)
-        application.status, application.submitted_at, application.submitted_by = (
-            ApplicationStatus.SUBMITTED, now, request.user)
-        application.updated_at = now
+        application.channel, application.submitted_by = _channel(application, request.user), request.user
         if before != (request.user.pk, application.channel, application.delivery, application.delivery_address):
             Application.objects.filter(pk=application.pk).update(
                 submitted_by=request.user, channel=application.channel, delivery=application.delivery,

@@ -26,13 +26,7 @@ def own_subject_hashes(user: User) -> set[str]:
     """Subjects whose data and licences this user sees as their own: their person and the entities
     they act for (as legal representative or authorised agent). Proxy principals are not included:
     acting for them is explicit (acting_subject_hashes)."""
-    if not user.is_authenticated:
-        return set()
-    hashes = set()
-    if user.id_number_hash:
-        hashes.add(user.id_number_hash)
-    hashes |= {subject_index(m.entity_uscc) for m in active_memberships(user)}
-    return hashes
+    return own_subject_hashes_many([user]).get(user.pk, set())
 
 
 def own_subject_hashes_many(users) -> dict[int, set[str]]:
