@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -344,7 +343,9 @@ def instances_start(starts: list[InstanceStart]) -> list[Instance]:
     """Start one instance per subject at the first stage of its definition (a batch of submits starts
     many in a few statements). Conflict if a subject already has one; nothing is written then."""
     subjects = {(s.subject_type, s.subject_id) for s in starts}
-    if len(subjects) < len(starts) or Instance.objects.filter(_subjects_q(subjects)).exists():
+    existing = Instance.objects.filter(subject_type__in={t for t, _i in subjects},
+                                       subject_id__in={i for _t, i in subjects}).values_list("subject_type", "subject_id")
+    if len(subjects) < len(starts) or subjects & set(existing):
         raise Conflict(_("该对象已有办理流程。"))
     firsts = {}
     for start in starts:
@@ -380,13 +381,6 @@ def instances_start(starts: list[InstanceStart]) -> list[Instance]:
                              start.actor))
         _open_stages(openings)
     return instances
-
-
-def _subjects_q(subjects) -> Q:
-    q = Q(pk__in=[])
-    for subject_type, subject_id in subjects:
-        q |= Q(subject_type=subject_type, subject_id=subject_id)
-    return q
 
 
 @transaction.atomic
