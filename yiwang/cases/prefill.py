@@ -27,7 +27,7 @@ from django.utils import translation
 from yiwang.registry.constants import DATA_SOURCES, EntityKind, MaritalStatus
 from yiwang.sharing.services import NotFound, own_data_read, ward_data_read
 
-from . import rules, selectors
+from . import rules
 from .constants import APPLICANT_FIELD_KEYS, GUARDIAN_FALLBACK_SOURCES
 from .sources import BIRTH_PREFIX, BUNDLE_PREFIX, LICENSE_PREFIX, license_source
 
@@ -140,9 +140,16 @@ def _birth_record_value(ward: dict, face: str) -> str:
     return _display(element, ward.get(element)) if element else ""
 
 
-def prefill(*, applicant, fields: list[dict], purpose: str, uscc: str = "", beneficiary=None,
-            bundle_outputs: dict[str, set[str]] | None = None) -> Prefill:
+def license_types_of(fields: list[dict]) -> set[str]:
+    """The licence types whose 照面 values `fields` are prefilled from."""
+    return {parsed[0] for f in fields if (parsed := license_source(f["prefill_source"]))}
+
+
+def prefill(*, applicant, fields: list[dict], purpose: str, licenses: dict, ward_licenses: dict, uscc: str = "",
+            beneficiary=None, bundle_outputs: dict[str, set[str]] | None = None) -> Prefill:
     """Values for `fields` (merged definitions with key and prefill_source) and the rule facts.
+    `licenses`, `ward_licenses`: the applicant's and the beneficiary's valid licences by type (at
+    least those of license_types_of(fields)), read once by the caller for the form and the materials;
     `beneficiary`: the registry Person the application is for, when not the applicant;
     `bundle_outputs`: licence type → codes of the bundle's items that issue it."""
     bundle_outputs = bundle_outputs or {}
@@ -157,10 +164,7 @@ def prefill(*, applicant, fields: list[dict], purpose: str, uscc: str = "", bene
                    purpose=purpose)
     entity_elements = {ENTITY_SOURCES[f["prefill_source"]] for f in fields if f["prefill_source"] in ENTITY_SOURCES}
     entity = _read(user=applicant, elements=entity_elements, purpose=purpose, uscc=uscc) if uscc else {}
-    license_types = {parsed[0] for f in fields if (parsed := license_source(f["prefill_source"]))}
-    licenses = selectors.valid_licenses_by_type(applicant, license_types) if license_types else {}
-    ward_licenses = (selectors.valid_licenses_by_holder(beneficiary.id_number, license_types)
-                     if beneficiary is not None and license_types else {})
+    license_types = license_types_of(fields)
     ward_elements = {PERSON_SOURCES[f["prefill_source"]] for f in fields
                      if f["prefill_source"] in PERSON_SOURCES and for_ward(f)}
     if beneficiary is not None and BIRTH_CERTIFICATE in license_types and BIRTH_CERTIFICATE not in ward_licenses:

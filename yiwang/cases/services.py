@@ -83,8 +83,15 @@ def _application_create(*, user, applicant, grant, channel: str, title: str, ver
     fields, file_materials = joint_form.merge_fields(versions)
     uscc = _subject_uscc(applicant)
     produced = joint_form.bundle_outputs(versions)
-    pre = prefill.prefill(applicant=applicant, fields=fields, purpose=purpose, uscc=uscc, beneficiary=beneficiary,
-                          bundle_outputs=produced)
+    materials = joint_form.merge_materials(versions, file_materials)
+    # The licences are read once, for the form's values and for the materials held by the government.
+    types = {m["license_type"] for m in materials if m["license_type"]} | prefill.license_types_of(fields)
+    held = {False: selectors.valid_licenses_by_type(applicant, types) if types else {},
+            True: selectors.valid_licenses_by_type(user, types) if grant is not None and types else {}}
+    ward_held = (selectors.valid_licenses_by_holder(beneficiary.id_number, types)
+                 if beneficiary is not None and types else {})
+    pre = prefill.prefill(applicant=applicant, fields=fields, purpose=purpose, licenses=held[False],
+                          ward_licenses=ward_held, uscc=uscc, beneficiary=beneficiary, bundle_outputs=produced)
     application = Application(
         applicant=applicant, submitted_by=user, proxy_grant=grant, item_code=item_code or "",
         life_event_code=life_event_code or "", title=title, subject_uscc=uscc, channel=channel,
@@ -99,12 +106,6 @@ def _application_create(*, user, applicant, grant, channel: str, title: str, ver
     application.values, application.fact_values = pre.values, pre.facts
     application.save()
 
-    materials = joint_form.merge_materials(versions, file_materials)
-    types = {m["license_type"] for m in materials if m["license_type"]}
-    held = {False: selectors.valid_licenses_by_type(applicant, types),
-            True: selectors.valid_licenses_by_type(user, types) if grant is not None else {}}
-    ward_held = (selectors.valid_licenses_by_holder(beneficiary.id_number, types)
-                 if beneficiary is not None and types else {})
     rows = []
     for position, m in enumerate(materials):
         of_proxy = m["name"].startswith(PROXY_MATERIAL_PREFIXES)
