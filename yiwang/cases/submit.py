@@ -251,7 +251,7 @@ def _check(requests, drafts, taken: dict[int, int], results: list) -> list[_Chec
             results[i] = ValidationError(errors)
         else:
             checked.append(_Checked(i, drafts[pk], materials[pk], licenses))
-    return sorted(checked, key=lambda c: c.index)
+    return checked  # in request order: `taken` was filled in that order
 
 
 def _errors(application, materials, valid) -> tuple[dict, dict]:
